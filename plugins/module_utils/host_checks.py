@@ -1,0 +1,218 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) cloudbackup.precheck contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Host check items: the object-storage data path and the control network (seeds 000-003)."""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import ipaddress
+import re
+import socket
+
+from ansible_collections.cloudbackup.precheck.plugins.module_utils import probes
+from ansible_collections.cloudbackup.precheck.plugins.module_utils import results as R
+from ansible_collections.cloudbackup.precheck.plugins.module_utils.module import Engine
+from ansible_collections.cloudbackup.precheck.plugins.module_utils.registry import Context, register
+
+HOST_ARGS = dict(
+    region=dict(type="str"),
+    oss_endpoint=dict(type="str"),
+    control_endpoints=dict(type="list", elements="str", default=[]),
+    control_route_addresses=dict(type="list", elements="str", default=["100.64.0.1", "100.96.0.1"]),
+    timeout=dict(type="float", default=5.0),
+    validate_certs=dict(type="bool", default=True),
+    ca_path=dict(type="path"),
+)
+
+CONTROL_NETWORK = ipaddress.ip_network("100.64.0.0/10")
+
+_HOSTNAME = re.compile(r"^(?=.{1,253}$)[A-Za-z0-9_]([A-Za-z0-9_-]{0,62})(\.[A-Za-z0-9_]([A-Za-z0-9_-]{0,62}))*\.?$")
+_REGION = re.compile(r"^[a-z]{2}(-[a-z0-9]+)+$")
+
+
+def parse_endpoint(value, default_port, option):
+    """`host`, `host:port`, `[v6]:port` or `https://host[:port][/path]` -> (host, port).
+
+    Raises ValueError naming the option and the valid forms."""
+    forms = "valid forms: host, host:port, [ipv6]:port or https://host[:port]"
+    text = value.strip()
+    match = re.match(r"^(?:(?P<scheme>[A-Za-z][A-Za-z0-9+.-]*)://)?(?P<hostport>[^/]+)(?P<path>/.*)?$", text)
+    if not match or (match.group("scheme") and match.group("scheme").lower() != "https"):
+        raise ValueError("%s: malformed endpoint %r (%s)" % (option, value, forms))
+    hostport = match.group("hostport")
+    v6 = re.match(r"^\[(?P<host>[0-9A-Fa-f:.]+)\](?::(?P<port>[^:]*))?$", hostport)
+    if v6:
+        host, port = v6.group("host"), v6.group("port")
+    elif hostport.count(":") == 1:
+        host, port = hostport.split(":")
+    elif ":" in hostport:
+        raise ValueError("%s: malformed endpoint %r: put an IPv6 address in brackets (%s)" % (option, value, forms))
+    else:
+        host, port = hostport, None
+    if not (v6 or _HOSTNAME.match(host)):
+        raise ValueError("%s: malformed host %r in %r (%s)" % (option, host, value, forms))
+    if port is None or port == "":
+        if port == "":
+            raise ValueError("%s: empty port in %r (%s)" % (option, value, forms))
+        return host, default_port
+    if not port.isdigit() or not 1 <= int(port) <= 65535:
+        raise ValueError("%s: port %r in %r is out of range (valid ports: 1-65535)" % (option, port, value))
+    return host, int(port)
+
+
+def oss_endpoint(params):
+    """The explicit endpoint wins; else the region's internal (VPC) endpoint."""
+    if params.get("oss_endpoint"):
+        return parse_endpoint(params["oss_endpoint"], 443, "oss_endpoint")
+    if params.get("region"):
+        return "oss-%s-internal.aliyuncs.com" % params["region"], 443
+    return None
+
+
+def validate(params):
+    problems = []
+    if params["timeout"] is None or params["timeout"] <= 0:
+        problems.append("timeout: must be a number of seconds greater than 0, got %r" % (params["timeout"],))
+    if params.get("region") and not _REGION.match(params["region"]):
+        problems.append("region: %r is not a region id (for example cn-hangzhou, ap-southeast-1)" % params["region"])
+    for option, values in (("oss_endpoint", [params.get("oss_endpoint")] if params.get("oss_endpoint") else []),
+                           ("control_endpoints", params.get("control_endpoints") or [])):
+        for value in values:
+            try:
+                host, port = parse_endpoint(value, None, option)
+                if option == "control_endpoints" and port is None:
+                    problems.append("control_endpoints: %r has no port (valid form: host:port)" % value)
+            except ValueError as exc:
+                problems.append(str(exc))
+    for address in params.get("control_route_addresses") or []:
+        try:
+            if ipaddress.ip_address(address) not in CONTROL_NETWORK:
+                problems.append("control_route_addresses: %s is outside %s" % (address, CONTROL_NETWORK))
+        except ValueError:
+            problems.append("control_route_addresses: %r is not an IPv4 address (for example 100.64.0.1)" % address)
+    return problems
+
+
+def host_context(params):
+    return Context(params, socket.gethostname())
+
+
+ENGINE = Engine("host", HOST_ARGS, host_context, validate=validate, concurrent=True)
+
+
+def _oss_not_configured(ctx):
+    if oss_endpoint(ctx.params) is None:
+        return "Neither region nor oss_endpoint is set: there is no object-storage endpoint to test."
+    return None
+
+
+_NETWORK_FIX = {
+    "dns": "Make the host resolve %(host)s: use the VPC's DNS servers (on Alibaba Cloud ECS 100.100.2.136 and "
+           "100.100.2.138) or a resolver that knows the internal endpoint, and check that the region id is right.",
+    "refused": "Something at %(address)s refuses port %(port)d: check the endpoint, and that no proxy or firewall "
+               "on the host rejects outbound TCP %(port)d.",
+    "timeout": "Allow outbound TCP %(port)d to %(host)s in the security group, network ACL and host firewall; "
+               "on premises, route it through the VPN or leased line into the VPC.",
+    "unreachable": "The host has no route to %(host)s: add a route to the VPC (VPN, leased line or VPC gateway).",
+    "tls": "A TLS-intercepting proxy or a wrong endpoint answered: exempt %(host)s from TLS inspection, or set "
+           "ca_path to the CA that signs it.",
+    "protocol": "Port %(port)d of %(host)s does not speak HTTPS: check the endpoint.",
+}
+
+
+def judge_oss(host, port, probe):
+    target = "%s:%d" % (host, port)
+    if probe["ok"]:
+        return [R.passed(target, "%s is reachable: %s, HTTP %d in %d ms." % (
+            target, probe.get("tls_version"), probe["http_status"], probe["elapsed_ms"]),
+            details={"address": probe["address"], "http_status": probe["http_status"],
+                     "tls_version": probe.get("tls_version"), "elapsed_ms": probe["elapsed_ms"]})]
+    fix = _NETWORK_FIX.get(probe["cause"], "Check the network path to %(host)s:%(port)d.")
+    return [R.failed(target, "Object storage %s is not usable (step %s, %s): %s. Backup and restore data "
+                     "cannot be transferred." % (target, probe["step"], probe["cause"], probe["detail"]),
+                     fix % {"host": host, "port": port, "address": probe.get("address", host)},
+                     details={"step": probe["step"], "address": probe.get("address"), "elapsed_ms": probe["elapsed_ms"]},
+                     cause=probe["cause"])]
+
+
+@register(
+    "host.oss_connectivity", "Object-storage endpoint reachable over the VPC", ("backup", "restore"),
+    tags=("network", "connectivity"),
+    references=("HBR:OSS_INTERNAL_ENDPOINT_CONNECTIVITY",),
+    rule="The region's internal object-storage endpoint (oss-<region>-internal.aliyuncs.com, or oss_endpoint) "
+         "resolves and accepts TCP and TLS on its port, and answers an HTTP request (any status passes). "
+         "DNS failure, refused, timeout and TLS failure are reported as distinct causes.",
+    permissions="None (outbound network only).",
+    versions="Any host with Python 3.",
+    applies=_oss_not_configured,
+)
+def oss_connectivity(ctx):
+    host, port = oss_endpoint(ctx.params)
+    probe = probes.probe_https(host, port, ctx.params["timeout"], ctx.params["validate_certs"], ctx.params.get("ca_path"))
+    return judge_oss(host, port, probe)
+
+
+def _network_of(address):
+    """The /11 half of 100.64.0.0/10 that an address probes, for a target a person recognizes."""
+    return str(ipaddress.ip_network(address + "/11", strict=False))
+
+
+def judge_route(address, route):
+    target = "route %s" % _network_of(address)
+    details = {"probe_address": address, "type": route["type"], "dev": route.get("dev"),
+               "gateway": route.get("gateway"), "source": route.get("prefsrc")}
+    if route["ok"]:
+        via = (" via %s" % route["gateway"]) if route.get("gateway") else ""
+        dev = (" dev %s" % route["dev"]) if route.get("dev") else ""
+        return R.passed(target, "Route to %s found:%s%s." % (_network_of(address), via, dev) if (via or dev)
+                        else "Route to %s found (%s)." % (_network_of(address), route["detail"]), details)
+    if route["type"] == "no_route":
+        return R.failed(target, "No route to the control network %s (looked up %s): the backup service cannot "
+                        "manage this host." % (_network_of(address), address),
+                        "Add a route for 100.64.0.0/10 towards the VPC: on ECS through the VPC gateway (check that "
+                        "no custom route table removed it); on premises through the VPN or leased line.",
+                        details, cause="unreachable")
+    return R.failed(target, "The route to %s is of type %s (%s): traffic to the control network is dropped."
+                    % (_network_of(address), route["type"], route["detail"]),
+                    "Remove the %s route that covers %s (see `ip route show table all` and `ip rule`), so that "
+                    "100.64.0.0/10 is routed towards the VPC." % (route["type"], address),
+                    details, cause="unreachable")
+
+
+def judge_control_endpoint(host, port, probe):
+    target = "%s:%d" % (host, port)
+    if probe["ok"]:
+        return R.passed(target, "Control endpoint %s accepts TCP (%s, %d ms)." % (
+            target, probe["address"], probe["elapsed_ms"]),
+            details={"address": probe["address"], "elapsed_ms": probe["elapsed_ms"]})
+    return R.failed(target, "Control endpoint %s is not reachable (step %s, %s): %s." % (
+        target, probe["step"], probe["cause"], probe["detail"]),
+        _NETWORK_FIX.get(probe["cause"], "Check the network path to %(host)s:%(port)d.")
+        % {"host": host, "port": port, "address": probe.get("address") or host},
+        details={"step": probe["step"], "address": probe.get("address"), "elapsed_ms": probe["elapsed_ms"]},
+        cause=probe["cause"])
+
+
+@register(
+    "host.control_network", "Control network routed and control endpoints reachable", ("all_operations",),
+    tags=("network", "connectivity"),
+    references=("HBR:SERVICE_CONNECTIVITY",),
+    rule="The kernel has a usable route (not unreachable, blackhole or prohibit) to an address in each of "
+         "100.64.0.0/11 and 100.96.0.0/11, and every configured control endpoint accepts TCP.",
+    permissions="None (reads the routing table with `ip route get`; outbound network only).",
+    versions="Linux hosts; without iproute2 the gateway is not reported.",
+)
+def control_network(ctx):
+    endpoints = [parse_endpoint(e, None, "control_endpoints") for e in ctx.params.get("control_endpoints") or []]
+    addresses = list(ctx.params.get("control_route_addresses") or [])
+    timeout = ctx.params["timeout"]
+
+    def probe(item):
+        kind, value = item
+        if kind == "route":
+            return judge_route(value, probes.route_lookup(value, timeout))
+        return judge_control_endpoint(value[0], value[1], probes.probe_tcp(value[0], value[1], timeout))
+
+    return probes.parallel_map(probe, [("route", a) for a in addresses] + [("tcp", e) for e in endpoints])

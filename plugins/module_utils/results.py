@@ -1,0 +1,102 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) cloudbackup.precheck contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The result schema shared by every module, the role, the gate and the report.
+
+Reports, the gate and the fact all read these dicts, so the keys are a contract: add keys only
+with a new SCHEMA_VERSION, never rename them.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+SCHEMA_VERSION = 1
+
+STATUSES = ("passed", "warning", "failed", "error", "skipped")
+
+# Worst first: a host's verdict is its worst status.
+SEVERITY_ORDER = ("error", "failed", "warning", "passed", "skipped")
+
+IMPACTS = ("backup", "restore", "log_backup", "incremental_backup", "all_operations")
+
+# Causes of an `error` result, so that a report can tell "fix the network" from "fix the grant".
+ERROR_CAUSES = (
+    "unreachable",
+    "dns",
+    "refused",
+    "timeout",
+    "tls",
+    "login_failed",
+    "listener_refused",
+    "driver_missing",
+    "permission",
+    "dependency",
+    "internal",
+)
+
+RESULT_KEYS = (
+    "id",
+    "title",
+    "engine",
+    "target",
+    "status",
+    "impact",
+    "message",
+    "remediation",
+    "details",
+    "references",
+    "cause",
+    "duration_ms",
+)
+
+
+def outcome(status, target, message, remediation="", details=None, cause=None):
+    """What a judging function returns; the runner adds the check's identity and timing."""
+    if status not in STATUSES:
+        raise ValueError("unknown status %r" % (status,))
+    return {
+        "status": status,
+        "target": target,
+        "message": message,
+        "remediation": remediation or "",
+        "details": dict(details or {}),
+        "cause": cause,
+    }
+
+
+def passed(target, message, details=None):
+    return outcome("passed", target, message, details=details)
+
+
+def warning(target, message, remediation="", details=None):
+    return outcome("warning", target, message, remediation, details)
+
+
+def failed(target, message, remediation="", details=None, cause=None):
+    return outcome("failed", target, message, remediation, details, cause=cause)
+
+
+def error(target, message, cause, remediation="", details=None):
+    return outcome("error", target, message, remediation, details, cause=cause)
+
+
+def skipped(target, message, details=None):
+    return outcome("skipped", target, message, details=details)
+
+
+def summarize(results):
+    """Counts per status, every status present so that consumers need no defaults."""
+    counts = dict((status, 0) for status in STATUSES)
+    for result in results:
+        counts[result["status"]] += 1
+    counts["total"] = len(results)
+    return counts
+
+
+def worst_status(results):
+    statuses = set(result["status"] for result in results)
+    for status in SEVERITY_ORDER:
+        if status in statuses:
+            return status
+    return "skipped"
