@@ -19,7 +19,7 @@ DEFAULT_POLICY = {
 }
 
 
-def _normalize(policy):
+def normalize(policy):
     merged = dict(DEFAULT_POLICY)
     merged.update(dict((k, v) for k, v in (policy or {}).items() if v is not None))
     return merged
@@ -53,7 +53,7 @@ def _blocking_impact(result, policy):
 def evaluate(results, policy=None):
     """Split results into (blocking, accepted): the findings that block under the policy, and the
     ones that would block but were accepted (kept, so that a report shows them)."""
-    policy = _normalize(policy)
+    policy = normalize(policy)
     blocking, accepted = [], []
     for result in results:
         if not (_blocking_status(result, policy) and _blocking_impact(result, policy)):

@@ -154,10 +154,10 @@ def _convert(ti, raw):
             cents = (struct.unpack("<i", raw[:4])[0] << 32) | struct.unpack("<I", raw[4:])[0]
         else:
             cents = struct.unpack("<i", raw)[0]
-        return decimal.Decimal(cents).scaleb(-4)
+        return decimal.Decimal(cents) / 10000
     if kind == "decimal":
-        mag = int.from_bytes(raw[1:], "little")
-        return decimal.Decimal(mag if raw[0] else -mag).scaleb(-ti.scale)
+        digits = tuple(int(c) for c in str(int.from_bytes(raw[1:], "little")))
+        return decimal.Decimal((0 if raw[0] else 1, digits, -ti.scale))  # exact, unlike scaleb()
     if kind == "datetime":
         if len(raw) == 4:
             days, minutes = struct.unpack("<HH", raw)
@@ -328,7 +328,9 @@ class Column:
             return bytes([tlen + 3]) + units.to_bytes(tlen, "little") + (dt.date() - _DATE0).days.to_bytes(3, "little")
         if t in ("decimal", "numeric"):
             d = decimal.Decimal(str(value)) if isinstance(value, float) else decimal.Decimal(value)
-            scaled = int(d.scaleb(self.scale).to_integral_value(decimal.ROUND_HALF_EVEN))
+            with decimal.localcontext() as exact:  # the default 28-digit context would round decimal(38)
+                exact.prec = 100
+                scaled = int(d.scaleb(self.scale).to_integral_value(decimal.ROUND_HALF_EVEN))
             if abs(scaled) >= 10 ** self.precision:
                 raise ValueError("column %r: %s does not fit decimal(%d,%d)" % (self.name, value, self.precision, self.scale))
             size = 4 if self.precision <= 9 else 8 if self.precision <= 19 else 12 if self.precision <= 28 else 16

@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# Installs what this checkout needs, from nothing, and only what is missing:
+#   scripts/setup.sh          the main job (Python venv with Ansible and the database drivers)
+#   scripts/setup.sh --test   also the test tools and the Debian packages the tests use
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+cd "$root"
+
+debs=(python3 python3-venv iproute2)
+if [ "${1:-}" = "--test" ]; then
+  # unixodbc + tdsodbc: pyodbc and the FreeTDS driver; mariadb-server: the MySQL tests' real server;
+  # openssl: the test HTTPS endpoint's certificate; openssh-client: the unreachable-host scenario.
+  debs+=(unixodbc tdsodbc mariadb-server openssl openssh-client git)
+fi
+
+missing=()
+for deb in "${debs[@]}"; do
+  dpkg-query -W -f='${Status}' "$deb" 2>/dev/null | grep -q "ok installed" || missing+=("$deb")
+done
+# A pyenv or other non-Debian Python brings venv itself; python3-venv only matters for Debian's.
+if [ ${#missing[@]} -gt 0 ] && python3 -c 'import venv, ensurepip' 2>/dev/null; then
+  missing=("${missing[@]/python3-venv}"); missing=("${missing[@]/python3}")
+fi
+missing=($(printf '%s\n' "${missing[@]}" | grep -v '^$' || true))
+if [ ${#missing[@]} -gt 0 ]; then
+  sudo=""; [ "$(id -u)" -eq 0 ] || sudo="sudo"
+  echo "setup: installing Debian packages: ${missing[*]}"
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${missing[@]}" >/dev/null
+fi
+
+[ -x .venv/bin/python ] || python3 -m venv .venv
+reqs=(-r requirements.txt)
+[ "${1:-}" = "--test" ] && reqs+=(-r tests/requirements.txt)
+stamp=".venv/.installed-$(cat requirements.txt tests/requirements.txt | sha1sum | cut -c1-12)${1:-}"
+if [ ! -e "$stamp" ]; then
+  echo "setup: installing Python packages into .venv"
+  .venv/bin/python -m pip install -q --disable-pip-version-check "${reqs[@]}"
+  touch "$stamp"
+fi
+
+# Ansible finds the collection by its name: ansible_collections/cloudbackup/precheck -> this checkout.
+mkdir -p .venv/collections/ansible_collections/cloudbackup
+ln -sfn "$root" .venv/collections/ansible_collections/cloudbackup/precheck
