@@ -12,9 +12,11 @@ class ModuleDocFragment(object):
     DOCUMENTATION = r"""
 attributes:
   check_mode:
+    description: Can run in check_mode and return changed status prediction without modifying target.
     support: full
     details: The checks are read-only, so check mode runs them exactly as a normal run does.
   diff_mode:
+    description: Will return details on what has changed (or possibly needs changing in diff mode).
     support: none
 notes:
   - A failed check is data, not a failed task. The task fails only for invalid arguments.

@@ -15,15 +15,13 @@ from ansible_collections.cloudbackup.precheck.plugins.module_utils import result
 from ansible_collections.cloudbackup.precheck.plugins.plugin_utils import gate
 
 
-
 def _module_runs(registered):
     """Registered results come as one module result, a loop's `results`, or skipped tasks."""
     for entry in registered or []:
         if not isinstance(entry, dict):
             continue
         if "results" in entry and isinstance(entry["results"], list):
-            for item in _module_runs(entry["results"]):
-                yield item
+            yield from _module_runs(entry["results"])
         elif "check_results" in entry:
             yield entry
 

@@ -15,10 +15,10 @@ description:
   - Looks up the kernel route to an address in each half of 100.64.0.0/10. No route, or a route of type
     unreachable, blackhole or prohibit, fails; the result reports the device and gateway found.
   - Then connects over TCP to each of O(control_endpoints), concurrently.
-  - Check item C(host.control_network) (HBR C(SERVICE_CONNECTIVITY)). Impact: all operations.
+  - Check item C(host.control_network) (HBR C(SERVICE_CONNECTIVITY)). Its impact is all operations.
   - To run several host items in one task, use M(cloudbackup.precheck.host_precheck).
 author:
-  - cloudbackup.precheck developers
+  - cloudbackup.precheck developers (@cloudbackup)
 extends_documentation_fragment:
   - cloudbackup.precheck.host
   - cloudbackup.precheck.results

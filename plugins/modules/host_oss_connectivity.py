@@ -15,10 +15,10 @@ description:
   - Resolves the region's internal object-storage endpoint (or O(oss_endpoint)), connects over TCP, completes
     TLS and sends one HTTP request. Any HTTP status passes. A failure names the step and the cause:
     V(dns), V(refused), V(timeout), V(unreachable), V(tls) or V(protocol).
-  - Check item C(host.oss_connectivity) (HBR C(OSS_INTERNAL_ENDPOINT_CONNECTIVITY)). Impact: backup and restore.
+  - Check item C(host.oss_connectivity) (HBR C(OSS_INTERNAL_ENDPOINT_CONNECTIVITY)). Its impact is backup and restore.
   - To run several host items in one task, use M(cloudbackup.precheck.host_precheck).
 author:
-  - cloudbackup.precheck developers
+  - cloudbackup.precheck developers (@cloudbackup)
 extends_documentation_fragment:
   - cloudbackup.precheck.host
   - cloudbackup.precheck.results

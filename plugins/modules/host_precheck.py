@@ -17,7 +17,7 @@ description:
   - This is the module the role C(cloudbackup.precheck.precheck) uses. For a single item, see
     M(cloudbackup.precheck.host_oss_connectivity) and M(cloudbackup.precheck.host_control_network).
 author:
-  - cloudbackup.precheck developers
+  - cloudbackup.precheck developers (@cloudbackup)
 extends_documentation_fragment:
   - cloudbackup.precheck.host
   - cloudbackup.precheck.selection

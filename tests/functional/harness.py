@@ -84,6 +84,6 @@ def run_playbook(tmp_path, inventory, playbook=PRECHECK_PLAYBOOK, verbosity=0, e
         command.append("-" + "v" * verbosity)
     command.extend(extra_args)
     started = time.monotonic()
-    proc = subprocess.run(command, cwd=ROOT, env=environment, capture_output=True, text=True, timeout=timeout)
+    proc = subprocess.run(command, cwd=ROOT, env=environment, capture_output=True, text=True, timeout=timeout,
+                          check=False)
     return Run(proc, report_dir, time.monotonic() - started)
-

@@ -30,7 +30,9 @@ def engine(monkeypatch):
 
 
 def test_select_by_id_short_name_tag_and_all(engine):
-    ids = lambda checks: [c.id for c in checks]  # noqa: E731
+    def ids(checks):
+        return [c.id for c in checks]
+
     assert ids(engine.select("t", ["t.alpha"])[0]) == ["t.alpha"]
     assert ids(engine.select("t", ["beta"])[0]) == ["t.beta"]
     assert ids(engine.select("t", ["@db"])[0]) == ["t.beta"]
@@ -76,7 +78,7 @@ def test_failed_gathering_is_asked_once_and_dependents_say_not_run(engine):
     def delta(ctx):
         return [R.passed("x", ctx.cached("conn", connect))]
 
-    selected, _ = engine.select("t", ["connection", "delta"])
+    selected = engine.select("t", ["connection", "delta"])[0]
     results = engine.run_checks(selected, Context({"connect": connect}, "inst"))
     connection, dependent = results
     assert (connection["status"], connection["cause"], connection["remediation"]) == (
@@ -109,7 +111,7 @@ def test_secrets_are_scrubbed_from_every_string(engine):
 
 
 def test_concurrent_run_keeps_registration_order(engine):
-    selected, _ = engine.select("t", ["alpha", "gamma"])
+    selected = engine.select("t", ["alpha", "gamma"])[0]
     results = engine.run_checks(selected, Context({}, "h"), concurrent=True)
     assert [r["id"] for r in results] == ["t.alpha", "t.gamma"]
 

@@ -75,7 +75,10 @@ def _same(expected, actual):
     if isinstance(actual, (datetime.date, datetime.time)) and isinstance(expected, str):
         return actual.isoformat() == expected
     if isinstance(actual, decimal.Decimal) and isinstance(expected, (str, float)):
-        return actual == decimal.Decimal(str(expected))
+        try:
+            return actual == decimal.Decimal(str(expected))
+        except decimal.InvalidOperation:
+            return False
     return False
 
 

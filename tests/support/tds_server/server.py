@@ -147,6 +147,8 @@ class _Client(threading.Thread):
             log.info("connection %d: dropped on %r", self.id, str(exc)[:80])
         except (EOFError, OSError) as exc:
             log.debug("connection %d: closed (%s)", self.id, exc)
+        except DecodeError as exc:
+            log.warning("connection %d: closing after malformed request: %s", self.id, exc)
         except Exception:  # malformed input must only cost this one connection
             log.exception("connection %d: closing after unexpected input", self.id)
         finally:
