@@ -86,3 +86,32 @@ class SilentListener:
         self.sock.close()
         for conn in self.accepted:
             conn.close()
+
+
+class BlackHole:
+    """A port whose SYNs are dropped: a listener whose accept queue is full and never drained, so
+    a TCP connect hangs as it does towards a firewalled address."""
+
+    def __init__(self):
+        self.sock = socket.socket()
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(0)
+        self.port = self.sock.getsockname()[1]
+        self.fillers = []
+
+    def __enter__(self):
+        for _attempt in range(8):
+            filler = socket.socket()
+            filler.settimeout(0.2)
+            try:
+                filler.connect(("127.0.0.1", self.port))
+            except OSError:
+                filler.close()
+                break
+            self.fillers.append(filler)
+        return self
+
+    def __exit__(self, *exc):
+        for filler in self.fillers:
+            filler.close()
+        self.sock.close()
