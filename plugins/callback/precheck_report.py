@@ -1,0 +1,141 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) cloudbackup.precheck contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+DOCUMENTATION = r"""
+name: precheck_report
+type: aggregate
+short_description: Fleet report of the backup precheck, in the terminal and as JSON, JUnit and Markdown files
+version_added: 0.1.0
+description:
+  - Collects the check results that the C(cloudbackup.precheck) modules return under the result key
+    C(check_results) (also from loops and from failed tasks), and the host fact C(cloudbackup_precheck)
+    that the role C(cloudbackup.precheck.precheck) sets with the gate's decision.
+  - "At the end of the playbook it prints a fleet report that fits 100 columns: a table of hosts with
+    their verdict and counts per status; the findings (results that did not pass) grouped across hosts by
+    check, target, status and message, blocking and accepted ones apart, with their remediation and how
+    to accept or skip them; the hosts that were not evaluated and why; and the report files written."
+  - "A host's verdict: with the role's fact, V(ready) or V(blocked) as the gate decided (the fact's results
+    are used, so nothing is counted twice). Without the fact, the worst status of its results
+    (V(error), V(failed), V(warning), V(passed), or V(skipped) if every result was skipped).
+    A host that was unreachable, failed a task before its precheck completed, or skipped every task
+    is V(not_evaluated) with the reason, never passed."
+  - With O(output_dir) set it writes C(precheck.json), C(precheck-junit.xml) and C(precheck.md) there,
+    each atomically (a temporary file in the same directory, then renamed). See the collection's
+    C(docs/report.md) for every field.
+  - Only result dicts and the fact are read into the report, never module arguments or C(invocation).
+  - A failure to render or write one format costs only that format; the host verdicts are then printed
+    one line per host, with a warning naming the format.
+author:
+  - cloudbackup.precheck developers (@cloudbackup)
+requirements:
+  - Enable the callback with C(callbacks_enabled = cloudbackup.precheck.precheck_report) in the
+    C([defaults]) section of C(ansible.cfg), or E(ANSIBLE_CALLBACKS_ENABLED).
+options:
+  output_dir:
+    description:
+      - The directory to write the report files to; it is created if missing.
+      - When unset, no file is written and only the terminal report is printed.
+      - Files of an earlier run in this directory are replaced.
+    type: path
+    ini:
+      - section: callback_precheck_report
+        key: output_dir
+    env:
+      - name: CLOUDBACKUP_PRECHECK_REPORT_DIR
+  formats:
+    description:
+      - The report files to write into O(output_dir).
+      - V(json) writes C(precheck.json), the complete machine-readable report.
+      - V(junit) writes C(precheck-junit.xml), one test suite per host and one test case per result,
+        for CI systems.
+      - V(markdown) writes C(precheck.md), for a ticket.
+      - An unknown name is ignored with a warning that lists the valid names (it does not disable the
+        callback, which would hide every verdict).
+    type: list
+    elements: str
+    default: [json, junit, markdown]
+    ini:
+      - section: callback_precheck_report
+        key: formats
+    env:
+      - name: CLOUDBACKUP_PRECHECK_REPORT_FORMATS
+  show_passed:
+    description:
+      - Also list the passed results in the terminal report, one line per group of identical results.
+      - The files always contain every result.
+    type: bool
+    default: false
+    ini:
+      - section: callback_precheck_report
+        key: show_passed
+    env:
+      - name: CLOUDBACKUP_PRECHECK_REPORT_SHOW_PASSED
+notes:
+  - Callbacks are loaded before the inventory, so these options cannot be set as variables.
+  - The callback only renders. It cannot fail a play; the role's gate task does that.
+  - Several playbooks in one C(ansible-playbook) command make one cumulative report, printed and written
+    again after each playbook.
+seealso:
+  - module: cloudbackup.precheck.host_precheck
+"""
+
+import os
+
+from ansible.plugins.callback import CallbackBase
+
+from ansible_collections.cloudbackup.precheck.plugins.plugin_utils import report
+
+
+class CallbackModule(CallbackBase):
+    """Feeds task events to the report collector and publishes the report at the end."""
+
+    CALLBACK_VERSION = 2.0
+    CALLBACK_TYPE = "aggregate"
+    CALLBACK_NAME = "cloudbackup.precheck.precheck_report"
+    CALLBACK_NEEDS_ENABLED = True
+
+    def __init__(self, display=None, options=None):
+        # Set before the base class, which may already call set_options().
+        self._formats = list(report.FORMATS)
+        self._collector = report.Collector()
+        super(CallbackModule, self).__init__(display=display, options=options)
+
+    def set_options(self, task_keys=None, var_options=None, direct=None):
+        super(CallbackModule, self).set_options(task_keys=task_keys, var_options=var_options, direct=direct)
+        self._formats, unknown = report.parse_formats(self.get_option("formats"))
+        if unknown:
+            self._display.warning("precheck_report: unknown report format(s) %s in 'formats' are ignored; "
+                                  "valid formats: %s." % (", ".join(unknown), ", ".join(report.FORMATS)))
+
+    @staticmethod
+    def _event(result):
+        # The underscored names work from ansible-core 2.16 on (the collection's minimum).
+        return result._host.get_name(), result._task.get_name(), result._result  # pylint: disable=protected-access
+
+    def v2_playbook_on_start(self, playbook):
+        self._collector.playbooks.append(os.path.basename(playbook._file_name))  # pylint: disable=protected-access
+
+    def v2_runner_on_ok(self, result):
+        self._collector.task_ok(*self._event(result))
+
+    def v2_runner_on_failed(self, result, ignore_errors=False):
+        self._collector.task_failed(*self._event(result), ignore_errors=ignore_errors)
+
+    def v2_runner_on_unreachable(self, result):
+        self._collector.task_unreachable(*self._event(result))
+
+    def v2_runner_on_skipped(self, result):
+        self._collector.task_skipped(self._event(result)[0])
+
+    def v2_playbook_on_stats(self, stats):
+        # Hosts that ran nothing we saw (e.g. every task skipped by a condition) still get a line.
+        for host in sorted(getattr(stats, "processed", {}) or {}):
+            self._collector.seen(host)
+        report.publish(self._collector, self._display.display, self._display.warning,
+                       output_dir=self.get_option("output_dir"), formats=self._formats,
+                       show_passed=self.get_option("show_passed"))
