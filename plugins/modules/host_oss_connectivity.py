@@ -13,7 +13,7 @@ short_description: Check that the object-storage endpoint is reachable over the 
 version_added: 0.1.0
 description:
   - Resolves the region's internal object-storage endpoint (or O(oss_endpoint)), connects over TCP, completes
-    TLS and sends one HTTP request. Any HTTP status passes. A failure names the step and the cause:
+    TLS and sends one HTTP request. Any HTTP status passes. A failure names the step and one of the causes
     V(dns), V(refused), V(timeout), V(unreachable), V(tls) or V(protocol).
   - Check item C(host.oss_connectivity) (HBR C(OSS_INTERNAL_ENDPOINT_CONNECTIVITY)). Its impact is backup and restore.
   - To run several host items in one task, use M(cloudbackup.precheck.host_precheck).
