@@ -54,8 +54,8 @@ SCENARIO = {
 def serve():
     servers = []
 
-    def start(scenario=SCENARIO):
-        srv = TdsServer(scenario).start()
+    def start(scenario=None):
+        srv = TdsServer(SCENARIO if scenario is None else scenario).start()
         servers.append(srv)
         return srv
 
@@ -113,8 +113,8 @@ ALL_TYPES = [
 
 
 def test_every_column_type_round_trips_with_nulls(serve):
-    columns = [dict(spec, name="c%d" % i) for i, (spec, _) in enumerate(ALL_TYPES)]
-    values = [value for _, value in ALL_TYPES]
+    columns = [dict(spec, name="c%d" % i) for i, (spec, _value) in enumerate(ALL_TYPES)]
+    values = [value for _spec, value in ALL_TYPES]
     srv = serve({"queries": [{"match": "types", "columns": columns, "rows": [values, [None] * len(values)]}]})
     with connected(srv) as conn:
         rows = conn.cursor().execute("select types").fetchall()
@@ -224,7 +224,7 @@ def test_multiple_sequential_queries_and_large_batch(serve):
     srv = serve()
     with connected(srv) as conn:
         cur = conn.cursor()
-        for _ in range(20):
+        for _attempt in range(20):
             assert cur.execute("select 1 as n").fetchone()[0] == 1
         # 18 kB of UCS-2 text: FreeTDS splits it over several 4096-byte TDS packets
         padded = "SELECT name FROM sys.databases /*%s*/" % ("x" * 9000)
@@ -244,7 +244,7 @@ def test_two_concurrent_connections(serve):
         except Exception as exc:  # surfaced by the assertion below
             errors.append(exc)
 
-    threads = [threading.Thread(target=worker) for _ in range(2)]
+    threads = [threading.Thread(target=worker) for _worker in range(2)]
     started = time.monotonic()
     for t in threads:
         t.start()
@@ -358,7 +358,7 @@ def _packet(ptype, payload, status=1):
 
 
 # options VERSION (offset 11, 6 bytes) and ENCRYPTION (offset 17, 1 byte), terminator, then the data
-PRELOGIN = bytes.fromhex("00000b0006" "0100110001" "ff") + bytes(6) + b"\x00"
+PRELOGIN = bytes.fromhex("00000b0006" + "0100110001" + "ff") + bytes(6) + b"\x00"
 
 
 def _recv_reply(sock):
@@ -436,5 +436,5 @@ def test_cli_with_yaml_port_file_and_records(tmp_path):
             assert user[-1]["params"] == ["ONLINE"] and "sys.databases" in user[-1]["sql"]
     finally:
         proc.terminate()
-        _, err = proc.communicate(timeout=10)
+        _out, err = proc.communicate(timeout=10)
     assert proc.returncode == 0, err

@@ -168,8 +168,8 @@ class ServerInfo:
             self.properties[str(key).lower()] = value
         self.version_string = str(spec.get("version_string") or (
             "Microsoft SQL Server %s (%s) - %s (X64) \n\tJan  1 2024 00:00:00 \n\tCopyright (C) Microsoft Corporation\n\t%s "
-            "on Linux (Debian GNU/Linux 12)" % (_YEARS.get(major, str(major)), self.properties["productlevel"],
-                                               self.version, self.edition)))
+            "on Linux (Debian GNU/Linux 12)" % (
+                _YEARS.get(major, str(major)), self.properties["productlevel"], self.version, self.edition)))
 
 
 class _Unknown(Exception):
@@ -276,7 +276,7 @@ class Scenario:
         self.default = spec.get("default", "empty")
         if self.default not in ("empty", "error"):
             raise ValueError("default must be 'empty' or 'error'")
-        self._driver_rules = [Rule({"match": pattern}, driver=True) for pattern, _ in _DRIVER_RULES]
+        self._driver_rules = [Rule({"match": pattern}, driver=True) for pattern, _kind in _DRIVER_RULES]
         self._driver_rules[0].results = [ResultSet([{"name": n, "type": t} for n, t in _TYPE_INFO_COLUMNS], [])]
 
     @classmethod
@@ -304,7 +304,7 @@ class Scenario:
 
     def answer(self, sql, params, ctx):
         """Return the rule that answers a statement (built-ins first for the driver's own chatter)."""
-        for rule, (_, kind) in zip(self._driver_rules, _DRIVER_RULES):
+        for rule, (_pattern, kind) in zip(self._driver_rules, _DRIVER_RULES):
             if rule.matches(sql, []):
                 if kind == "typeinfo":
                     columns = rule.results[0].columns

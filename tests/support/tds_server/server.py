@@ -234,7 +234,7 @@ class _Client(threading.Thread):
                 raise EOFError("server stopping")
             if not self.io.buffered() and not select.select([self.sock], [], [], min(remaining, 0.05))[0]:
                 continue
-            ptype, _ = self.io.read_message()
+            ptype, _payload = self.io.read_message()
             if ptype == p.PKT_ATTENTION:
                 raise _Cancelled()
             raise DecodeError("packet type %d while a request is in progress" % ptype)
