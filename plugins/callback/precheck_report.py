@@ -54,11 +54,12 @@ options:
       - V(junit) writes C(precheck-junit.xml), one test suite per host and one test case per result,
         for CI systems.
       - V(markdown) writes C(precheck.md), for a ticket.
+      - V(html) writes C(precheck.html), one self-contained page for a browser.
       - An unknown name is ignored with a warning that lists the valid names (it does not disable the
         callback, which would hide every verdict).
     type: list
     elements: str
-    default: [json, junit, markdown]
+    default: [json, junit, markdown, html]
     ini:
       - section: callback_precheck_report
         key: formats

@@ -23,6 +23,7 @@ import uuid
 import xml.etree.ElementTree as ET
 
 from ansible_collections.cloudbackup.precheck.plugins.module_utils import results as R
+from ansible_collections.cloudbackup.precheck.plugins.plugin_utils import report_html
 
 # The layout of precheck.json; the result dicts inside it follow R.SCHEMA_VERSION.
 REPORT_SCHEMA_VERSION = 1
@@ -30,8 +31,9 @@ REPORT_SCHEMA_VERSION = 1
 RESULT_KEY = "check_results"
 FACT_NAME = "cloudbackup_precheck"
 
-FORMATS = ("json", "junit", "markdown")
-FILE_NAMES = {"json": "precheck.json", "junit": "precheck-junit.xml", "markdown": "precheck.md"}
+FORMATS = ("json", "junit", "markdown", "html")
+FILE_NAMES = {"json": "precheck.json", "junit": "precheck-junit.xml", "markdown": "precheck.md",
+              "html": "precheck.html"}
 
 READY = "ready"
 BLOCKED = "blocked"
@@ -614,7 +616,11 @@ def render_markdown(report):
     return "\n".join(lines) + "\n"
 
 
-RENDERERS = {"json": render_json, "junit": render_junit, "markdown": render_markdown}
+def render_html(report):
+    return report_html.render_html(report, _sorted_hosts, verdict_label, SECTIONS)
+
+
+RENDERERS = {"json": render_json, "junit": render_junit, "markdown": render_markdown, "html": render_html}
 
 
 def _file_mode():

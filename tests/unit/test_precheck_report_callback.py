@@ -150,7 +150,7 @@ def test_the_fleet_report_is_printed_and_written(make_callback, tmp_path):
     assert doc["playbook"] == "precheck.yml"
     assert doc["summary"]["hosts"] == 5 and doc["summary"]["blocked"] == 1 and doc["summary"]["not_evaluated"] == 3
     assert doc["hosts"]["db1"]["summary"]["total"] == 2  # the fact's results, not the module's again
-    assert sorted(os.listdir(str(tmp_path))) == ["precheck-junit.xml", "precheck.json", "precheck.md"]
+    assert sorted(os.listdir(str(tmp_path))) == ["precheck-junit.xml", "precheck.html", "precheck.json", "precheck.md"]
     for name in os.listdir(str(tmp_path)):
         assert str(tmp_path / name) in text
 
@@ -195,9 +195,9 @@ def test_options_from_the_environment(make_callback, tmp_path, monkeypatch):
 
 
 def test_an_unknown_format_is_a_clear_warning(make_callback, tmp_path):
-    callback, display = make_callback(output_dir=str(tmp_path), formats=["json", "html"])
-    assert display.warnings == ["precheck_report: unknown report format(s) html in 'formats' are ignored; "
-                                "valid formats: json, junit, markdown."]
+    callback, display = make_callback(output_dir=str(tmp_path), formats=["json", "pdf"])
+    assert display.warnings == ["precheck_report: unknown report format(s) pdf in 'formats' are ignored; "
+                                "valid formats: json, junit, markdown, html."]
     run_fleet(callback)
     assert os.listdir(str(tmp_path)) == ["precheck.json"]
 
@@ -212,7 +212,7 @@ def test_a_broken_format_still_shows_the_verdicts(make_callback, tmp_path, monke
     assert "precheck verdict: db1: blocked" in display.text
     assert "precheck verdict: web3: not evaluated" in display.text
     assert len(display.warnings) == 1 and "junit" in display.warnings[0]
-    assert sorted(os.listdir(str(tmp_path))) == ["precheck.json", "precheck.md"]
+    assert sorted(os.listdir(str(tmp_path))) == ["precheck.html", "precheck.json", "precheck.md"]
 
 
 def test_an_unwritable_directory_still_prints_the_report(make_callback, tmp_path):
@@ -221,4 +221,4 @@ def test_an_unwritable_directory_still_prints_the_report(make_callback, tmp_path
     callback, display = make_callback(output_dir=str(blocker / "reports"))
     run_fleet(callback)
     assert "BLOCKING FINDINGS" in display.text
-    assert sorted(w.split()[2] for w in display.warnings) == ["json", "junit", "markdown"]
+    assert sorted(w.split()[2] for w in display.warnings) == ["html", "json", "junit", "markdown"]

@@ -398,7 +398,7 @@ def test_long_host_lists_are_shortened_in_the_terminal():
 
 def test_parse_formats():
     assert report.parse_formats(["JSON", " junit", "xml", "json", ""]) == (["json", "junit"], ["xml"])
-    assert report.parse_formats("markdown,html") == (["markdown"], ["html"])
+    assert report.parse_formats("markdown,pdf") == (["markdown"], ["pdf"])
 
 
 # -- files and failures --------------------------------------------------------------------------
@@ -432,7 +432,7 @@ def test_write_reports_creates_the_directory(tmp_path):
     out = tmp_path / "a" / "b"
     written, failures = report.write_reports(mixed_report(), str(out), report.FORMATS)
     assert failures == []
-    assert sorted(os.listdir(str(out))) == ["precheck-junit.xml", "precheck.json", "precheck.md"]
+    assert sorted(os.listdir(str(out))) == ["precheck-junit.xml", "precheck.html", "precheck.json", "precheck.md"]
     assert written[0] == str(out / "precheck.json")
 
 
@@ -456,7 +456,7 @@ def test_a_rendering_crash_still_prints_the_verdicts_and_writes_the_other_format
     report.publish(collect([("unreachable", "web2", "t", {"msg": "down"}),
                             ("ok", "db1", "Checks", {"check_results": [result("passed")]})]),
                    sink.display, sink.warn, output_dir=str(tmp_path), formats=report.FORMATS)
-    assert sorted(os.listdir(str(tmp_path))) == ["precheck-junit.xml", "precheck.json"]
+    assert sorted(os.listdir(str(tmp_path))) == ["precheck-junit.xml", "precheck.html", "precheck.json"]
     shown = "\n".join(sink.shown)
     assert "precheck verdict: web2: not evaluated (unreachable at task 't': down)" in shown
     assert "precheck verdict: db1: passed" in shown
@@ -485,3 +485,13 @@ def test_a_model_crash_still_prints_a_verdict_per_host(monkeypatch):
     assert "precheck verdict: h: failed" in sink.shown[0]
     assert "precheck verdict: u: not evaluated" in sink.shown[0]
     assert "could not build the report" in sink.warnings[0]
+
+
+def test_html_page_escapes_everything_and_shows_verdicts_and_fixes():
+    collector = report.Collector()
+    hostile = dict(result("failed"), message="<script>alert(1)</script> & co", remediation="ALTER DATABASE [a<b]")
+    collector.task_ok("db<1>", "Checks", {"check_results": [hostile]})
+    page = report.render_html(report.build_report(collector))
+    assert "<script>" not in page and "&lt;script&gt;alert(1)&lt;/script&gt; &amp; co" in page
+    assert "db&lt;1&gt;" in page and "ALTER DATABASE [a&lt;b]" in page
+    assert page.startswith("<!DOCTYPE html>") and page.rstrip().endswith("</html>")
