@@ -7,6 +7,8 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 "$root/scripts/setup.sh" --test || exit 1
 cd "$root"
 export PATH="$root/.venv/bin:$PATH"
+# Every tool resolves cloudbackup.precheck to this checkout, never to a copy installed elsewhere.
+export ANSIBLE_COLLECTIONS_PATH="$root/.venv/collections"
 
 failed=()
 stage() {

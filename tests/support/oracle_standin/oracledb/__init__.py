@@ -132,8 +132,8 @@ _ERROR_KEYS = ("full_code", "code", "message", "exception")
 def _check_keys(where, spec, allowed):
     unknown = set(spec) - set(allowed)
     if unknown:  # a typo in a scenario must fail loudly, not quietly change the test
-        raise ValueError("stand-in scenario %s: unknown key(s) %s (allowed: %s)" % (where, sorted(unknown),
-                                                                                 sorted(allowed)))
+        raise ValueError("stand-in scenario %s: unknown key(s) %s (allowed: %s)"
+                         % (where, sorted(unknown), sorted(allowed)))
 
 
 def _load_scenario():

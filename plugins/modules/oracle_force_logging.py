@@ -1,0 +1,66 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright (c) cloudbackup.precheck contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+DOCUMENTATION = r"""
+module: oracle_force_logging
+short_description: Check for unrecoverable NOLOGGING changes in an Oracle database
+version_added: 0.1.0
+description:
+  - Reads C(gv$database) FORCE_LOGGING and the UNRECOVERABLE_CHANGE# of C(v$datafile). Without force
+    logging, datafiles with NOLOGGING changes warn, because those blocks cannot be recovered from redo
+    after a restore.
+  - Check item C(oracle.force_logging). Impact is restore.
+  - To run several Oracle items over one connection, use M(cloudbackup.precheck.oracle_precheck).
+author:
+  - cloudbackup.precheck developers (@cloudbackup)
+extends_documentation_fragment:
+  - cloudbackup.precheck.oracle
+  - cloudbackup.precheck.results
+"""
+
+EXAMPLES = r"""
+- name: Check for NOLOGGING changes
+  cloudbackup.precheck.oracle_force_logging:
+    login_host: db01.example.com
+    service_name: ORCL
+    login_user: c##backup
+    login_password: "{{ vault_oracle_backup_password }}"
+"""
+
+RETURN = r"""
+check_results:
+  description:
+    - The results of C(oracle.force_logging), in the schema documented by M(cloudbackup.precheck.oracle_precheck).
+  returned: always
+  type: list
+  elements: dict
+summary:
+  description: The number of results per status, and C(total).
+  returned: always
+  type: dict
+schema_version:
+  description: The version of the result schema.
+  returned: always
+  type: int
+msg:
+  description: The counts per status and the first finding.
+  returned: always
+  type: str
+"""
+
+from ansible_collections.cloudbackup.precheck.plugins.module_utils import oracle_checks
+from ansible_collections.cloudbackup.precheck.plugins.module_utils.module import run_module
+
+
+def main():
+    run_module(oracle_checks.ENGINE, "oracle.force_logging")
+
+
+if __name__ == "__main__":
+    main()
