@@ -87,3 +87,13 @@ def run_playbook(tmp_path, inventory, playbook=PRECHECK_PLAYBOOK, verbosity=0, e
     proc = subprocess.run(command, cwd=ROOT, env=environment, capture_output=True, text=True, timeout=timeout,
                           check=False)
     return Run(proc, report_dir, time.monotonic() - started)
+
+
+def fact_play(directory):
+    """The main job, plus a task that saves each host's fact as <directory>/<host>.json."""
+    with open(PRECHECK_PLAYBOOK) as handle:
+        plays = yaml.safe_load(handle)
+    plays[0]["tasks"].insert(1, {"name": "Save the fact", "ansible.builtin.copy": {
+        "content": "{{ cloudbackup_precheck | to_json }}", "dest": str(directory) + "/{{ inventory_hostname }}.json",
+        "mode": "0600"}, "delegate_to": "localhost"})
+    return plays

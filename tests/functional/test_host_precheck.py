@@ -10,7 +10,7 @@ import time
 import pytest
 
 import endpoints
-from harness import ROOT, local_inventory, run_playbook
+from harness import ROOT, fact_play, local_inventory, run_playbook
 
 NO_ROUTES = {"cloudbackup_precheck_control_route_addresses": []}
 
@@ -21,17 +21,6 @@ def tls(tmp_path_factory):
     cert, key = endpoints.self_signed_cert(directory)
     with endpoints.HttpsServer(cert, key) as server:
         yield {"cert": str(cert), "port": server.port}
-
-
-def fact_play(path):
-    """The main job, plus a task that saves each host's fact where the test can read it."""
-    with open(os.path.join(ROOT, "playbooks", "precheck.yml")) as handle:
-        import yaml
-        plays = yaml.safe_load(handle)
-    plays[0]["tasks"].insert(1, {"name": "Save the fact", "ansible.builtin.copy": {
-        "content": "{{ cloudbackup_precheck | to_json }}", "dest": str(path) + "/{{ inventory_hostname }}.json",
-        "mode": "0644"}, "delegate_to": "localhost"})
-    return plays
 
 
 def test_https_endpoint_with_its_ca_passes_end_to_end(tmp_path, tls):
