@@ -132,6 +132,17 @@ def test_three_silent_endpoints_cost_about_one_timeout():
     assert out["changed"] is False and out["summary"]["failed"] == 3
 
 
+def test_three_accepting_silent_endpoints_return_within_the_bound():
+    """The issue's own case: every endpoint accepts TCP and then says nothing."""
+    with endpoints.SilentListener() as silent:
+        address = "127.0.0.1:%d" % silent.port
+        out, elapsed = run_module("host_precheck", {"oss_endpoint": address, "timeout": 2,
+                                                    "control_endpoints": [address, "localhost:%d" % silent.port]})
+    assert elapsed < 4, elapsed
+    (oss,) = [r for r in out["check_results"] if r["id"] == "host.oss_connectivity"]
+    assert (oss["status"], oss["details"]["step"], oss["cause"]) == ("failed", "tls", "timeout")
+
+
 @pytest.mark.parametrize("args, message", [
     ({"checks": ["oss"]}, "checks: unknown check 'oss'; known checks: host.oss_connectivity, host.control_network"),
     ({"oss_endpoint": "127.0.0.1:0"}, "oss_endpoint: port '0' in '127.0.0.1:0' is out of range (valid ports: 1-65535)"),
