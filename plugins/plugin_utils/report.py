@@ -320,6 +320,8 @@ def group_results(hosts, statuses):
                 continue
             disposition, reason = (NO_GATE, "") if table is None else table.get(_key(result), (NOT_BLOCKING, ""))
             group = groups.setdefault(_key(result), _new_group(result))
+            if name in group["hosts"]:
+                continue  # the same finding from two tasks of one host is one finding of that host
             group["hosts"].append(name)
             group["by_disposition"][disposition].append({"host": name, "reason": reason} if disposition == ACCEPTED
                                                         else name)

@@ -495,3 +495,11 @@ def test_html_page_escapes_everything_and_shows_verdicts_and_fixes():
     assert "<script>" not in page and "&lt;script&gt;alert(1)&lt;/script&gt; &amp; co" in page
     assert "db&lt;1&gt;" in page and "ALTER DATABASE [a&lt;b]" in page
     assert page.startswith("<!DOCTYPE html>") and page.rstrip().endswith("</html>")
+
+
+def test_a_finding_reported_by_two_tasks_of_one_host_names_the_host_once():
+    collector = report.Collector()
+    for task in ("Checks", "Checks again"):
+        collector.task_ok("db1", task, {"check_results": [result("failed")]})
+    (group,) = report.build_report(collector)["findings"]
+    assert group["hosts"] == ["db1"] and group["by_disposition"]["no_gate"] == ["db1"]
