@@ -6,10 +6,14 @@ set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
 
-debs=(python3 python3-venv iproute2)
+debs=(iproute2)
+# Debian's own Python needs python3-venv for `python3 -m venv`; a Python that has venv and ensurepip
+# (pyenv, python.org builds) does not.
+python3 -c 'import venv, ensurepip' 2>/dev/null || debs+=(python3 python3-venv)
 if [ "${1:-}" = "--test" ]; then
   # unixodbc + tdsodbc: pyodbc and the FreeTDS driver; mariadb-server: the MySQL tests' real server;
-  # openssl: the test HTTPS endpoint's certificate; openssh-client: the unreachable-host scenario.
+  # openssl: the test HTTPS endpoint's certificate; openssh-client: the unreachable-host scenario;
+  # git: ansible-test lists the collection's files through it.
   debs+=(unixodbc tdsodbc mariadb-server openssl openssh-client git)
 fi
 
@@ -17,11 +21,6 @@ missing=()
 for deb in "${debs[@]}"; do
   dpkg-query -W -f='${Status}' "$deb" 2>/dev/null | grep -q "ok installed" || missing+=("$deb")
 done
-# A pyenv or other non-Debian Python brings venv itself; python3-venv only matters for Debian's.
-if [ ${#missing[@]} -gt 0 ] && python3 -c 'import venv, ensurepip' 2>/dev/null; then
-  missing=("${missing[@]/python3-venv}"); missing=("${missing[@]/python3}")
-fi
-missing=($(printf '%s\n' "${missing[@]}" | grep -v '^$' || true))
 if [ ${#missing[@]} -gt 0 ]; then
   sudo=""; [ "$(id -u)" -eq 0 ] || sudo="sudo"
   echo "setup: installing Debian packages: ${missing[*]}"
