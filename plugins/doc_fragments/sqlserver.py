@@ -120,3 +120,127 @@ options:
     elements: str
     default: []
 """
+
+    # The options of the check items that answer Azure Backup's SQL Server error codes.
+    BACKUP = r"""
+options:
+  backup_login:
+    description:
+      - The login the backup agent will use, for C(sqlserver.sysadmin), for example
+        V(NT SERVICE\\AzureWLBackupPluginSvc) for Azure Backup. Its sysadmin membership is read with
+        C(IS_SRVROLEMEMBER('sysadmin', ?)), the name bound as a parameter.
+      - When not set, the login of the connection is checked.
+    type: str
+    version_added: 0.1.0
+  databases:
+    description:
+      - The databases the backup plan protects. C(sqlserver.database_exists) fails for each one that
+        is not in C(sys.databases) (names compared exactly, then case-insensitively).
+      - When empty, C(sqlserver.database_exists) is V(skipped).
+    type: list
+    version_added: 0.1.0
+    elements: str
+    default: []
+  foreign_backup_window_hours:
+    description:
+      - How many hours of C(msdb) backup history C(sqlserver.foreign_backups) reads.
+    type: int
+    version_added: 0.1.0
+    default: 168
+  own_backup_users:
+    description:
+      - The logins (C(msdb.dbo.backupset.user_name)) under which the backup agent being rolled out
+        takes its backups, as names or glob patterns, case-insensitive. Their backups are not
+        reported by C(sqlserver.foreign_backups); every other non-copy-only full or log backup is.
+      - Before the rollout no backup is the agent's own, so the default reports them all.
+    type: list
+    version_added: 0.1.0
+    elements: str
+    default: []
+  log_space_warn_percent:
+    description:
+      - C(sqlserver.log_space) warns from this percentage of the transaction log in use.
+    type: int
+    version_added: 0.1.0
+    default: 75
+  log_space_fail_percent:
+    description:
+      - C(sqlserver.log_space) fails from this percentage of the transaction log in use when the log
+        cannot grow (no autogrowth, or every log file at its maximum size), and warns when it can.
+    type: int
+    version_added: 0.1.0
+    default: 90
+  file_list_limit_bytes:
+    description:
+      - The size in bytes above which Azure Backup stores a database's file list differently and a
+        restore cannot choose the target file paths (C(sqlserver.file_path_length)).
+    type: int
+    version_added: 0.1.0
+    default: 20000
+  file_list_warn_percent:
+    description:
+      - C(sqlserver.file_path_length) warns from this percentage of O(file_list_limit_bytes).
+    type: int
+    version_added: 0.1.0
+    default: 90
+  restore_target:
+    description:
+      - This instance is a restore target. C(sqlserver.restore_target) then checks
+        O(restore_databases), and C(sqlserver.tde_certificate) checks
+        O(source_certificate_thumbprints).
+    type: bool
+    version_added: 0.1.0
+    default: false
+  restore_databases:
+    description:
+      - The names of the databases restores will create on this instance (with O(restore_target)).
+        A database of the same name fails C(sqlserver.restore_target) unless O(overwrite) is true.
+    type: list
+    version_added: 0.1.0
+    elements: str
+    default: []
+  overwrite:
+    description:
+      - The restores onto this instance will use force overwrite, so an existing database of the
+        same name is replaced (and C(sqlserver.restore_target) passes).
+    type: bool
+    version_added: 0.1.0
+    default: false
+  source_certificate_thumbprints:
+    description:
+      - On a restore target, the SHA-1 thumbprints (40 hexadecimal digits, V(0x) optional) of the TDE
+        certificates of the source servers. Each must be in C(master.sys.certificates) with its
+        private key.
+    type: list
+    version_added: 0.1.0
+    elements: str
+    default: []
+  peer_instances:
+    description:
+      - The other SQL Server instances configured on the same host, for C(sqlserver.instances_healthy),
+        which probes this instance and each of them with a TDS pre-login (no login, within
+        O(connect_timeout), all at once). Only how to reach them; no credentials.
+      - The role passes them to the first instance of each host.
+    type: list
+    version_added: 0.1.0
+    elements: dict
+    default: []
+    suboptions:
+      name:
+        description:
+          - A label for the instance in messages.
+        type: str
+      login_host:
+        description:
+          - Its host name or address.
+        type: str
+        default: localhost
+      login_port:
+        description:
+          - Its TCP port (1433 when neither this nor O(peer_instances[].instance_name) is set).
+        type: int
+      instance_name:
+        description:
+          - Its named instance, looked up through the SQL Server Browser (UDP 1434).
+        type: str
+"""

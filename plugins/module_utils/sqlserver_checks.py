@@ -1,7 +1,9 @@
 # -*- coding: utf-8 -*-
 # Copyright (c) cloudbackup.precheck contributors
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""SQL Server check items: connection, recovery model and database state (seeds 000, 001, 004).
+"""SQL Server check items: connection, recovery model and database state (seeds 000, 001, 004),
+and the context every SQL Server check item runs with. The items answering Azure Backup's error
+codes are in sqlserver_backup_checks.py; sqlserver_engine.py puts both together into the ENGINE.
 
 Gathering is separate from judging. `SqlServerContext` opens one connection per instance and
 memoizes every data set (server properties, permissions, sys.databases, mirroring, availability
@@ -22,7 +24,6 @@ import fnmatch
 
 from ansible_collections.cloudbackup.precheck.plugins.module_utils import results as R
 from ansible_collections.cloudbackup.precheck.plugins.module_utils import sqlserver_conn
-from ansible_collections.cloudbackup.precheck.plugins.module_utils.module import Engine
 from ansible_collections.cloudbackup.precheck.plugins.module_utils.registry import Context, PrecheckError, register
 from ansible_collections.cloudbackup.precheck.plugins.module_utils.sqlserver_conn import quote_name
 
@@ -102,6 +103,7 @@ class SqlServerContext(Context):
     def __init__(self, params, settings):
         Context.__init__(self, params, settings["label"], secrets=[settings["password"]])
         self.settings = settings
+        self.problems = {}  # optional data set key -> the PrecheckError that made it unavailable
 
     # connection
     def connection(self):
@@ -126,6 +128,7 @@ class SqlServerContext(Context):
                 return produce(), None
             except PrecheckError as exc:
                 if exc.cause in unavailable_causes:
+                    self.problems[key] = exc
                     return None, exc.message
                 raise
         return self.cached(("optional", key), wrapped)
@@ -185,14 +188,15 @@ class SqlServerContext(Context):
                                                                            "(sys.dm_hadr_database_replica_states)")))
 
     def recovery_status(self):
-        """({database_id: row} of sys.database_recovery_status, None) or (None, why unavailable).
-        Not used by the checks of this release; for the log chain checks (last_log_backup_lsn)."""
+        """({database_id: row} of sys.database_recovery_status, None) or (None, why unavailable): the
+        database_guid (foreign_backups) and last_log_backup_lsn (full_backup_base)."""
         return self.optional("recovery_status", lambda: dict(
             (row["database_id"], row) for row in self.query(RECOVERY_STATUS_SQL, what="sys.database_recovery_status")))
 
     def files(self):
-        """({database_id: [file rows]} of sys.master_files, None) or (None, why unavailable).
-        Not used by the checks of this release; for file paths, log space and differential bases."""
+        """({database_id: [file rows]} of sys.master_files, None) or (None, why unavailable): file
+        paths (file_path_length), log growth (log_space) and differential bases (full_backup_base).
+        Without VIEW ANY DEFINITION the view shows no rows rather than an error."""
         def produce():
             grouped = {}
             for row in self.query(FILES_SQL, what="database files (sys.master_files)"):
@@ -662,6 +666,3 @@ def validate(params):
 
 def sqlserver_context(params):
     return SqlServerContext(params, sqlserver_conn.resolve_settings(params))
-
-
-ENGINE = Engine("sqlserver", SQLSERVER_ARGS, sqlserver_context, validate=validate)

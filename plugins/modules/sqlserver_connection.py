@@ -19,13 +19,15 @@ description:
     V(timeout), V(tls), V(driver_missing) (no pyodbc, no unixODBC or no driver; the remediation says what
     to install) or V(permission). SQL Server older than 2008 is a V(warning).
   - Check item C(sqlserver.connection) (Azure C(UserErrorOpeningSQLConnection)). Its impact is all operations.
-  - The database options O(backup_types), O(databases_include) and O(databases_exclude) are accepted and ignored.
+  - The options of the other SQL Server check items (O(backup_types), O(databases_include), O(restore_target), ...) are
+    accepted and ignored, so that C(module_defaults) of the group can set them for every SQL Server module.
   - To run several SQL Server items over one connection, use M(cloudbackup.precheck.sqlserver_precheck).
 author:
   - cloudbackup.precheck developers (@cloudbackup)
 extends_documentation_fragment:
   - cloudbackup.precheck.sqlserver
   - cloudbackup.precheck.sqlserver.databases
+  - cloudbackup.precheck.sqlserver.backup
   - cloudbackup.precheck.results
 """
 
@@ -61,12 +63,12 @@ msg:
   type: str
 """
 
-from ansible_collections.cloudbackup.precheck.plugins.module_utils import sqlserver_checks
+from ansible_collections.cloudbackup.precheck.plugins.module_utils import sqlserver_engine
 from ansible_collections.cloudbackup.precheck.plugins.module_utils.module import run_module
 
 
 def main():
-    run_module(sqlserver_checks.ENGINE, "sqlserver.connection")
+    run_module(sqlserver_engine.ENGINE, "sqlserver.connection")
 
 
 if __name__ == "__main__":

@@ -19,12 +19,14 @@ description:
     statement to fix it, such as C(ALTER DATABASE [name] SET ONLINE;).
   - C(tempdb) is never checked.
   - Check item C(sqlserver.database_state) (HBR C(SQL_SERVER_DB_NOT_ONLINE)). Its impact is backup and restore.
+  - The options of the other SQL Server check items are accepted and ignored.
   - To run several SQL Server items over one connection, use M(cloudbackup.precheck.sqlserver_precheck).
 author:
   - cloudbackup.precheck developers (@cloudbackup)
 extends_documentation_fragment:
   - cloudbackup.precheck.sqlserver
   - cloudbackup.precheck.sqlserver.databases
+  - cloudbackup.precheck.sqlserver.backup
   - cloudbackup.precheck.results
 """
 
@@ -58,12 +60,12 @@ msg:
   type: str
 """
 
-from ansible_collections.cloudbackup.precheck.plugins.module_utils import sqlserver_checks
+from ansible_collections.cloudbackup.precheck.plugins.module_utils import sqlserver_engine
 from ansible_collections.cloudbackup.precheck.plugins.module_utils.module import run_module
 
 
 def main():
-    run_module(sqlserver_checks.ENGINE, "sqlserver.database_state")
+    run_module(sqlserver_engine.ENGINE, "sqlserver.database_state")
 
 
 if __name__ == "__main__":

@@ -14,17 +14,24 @@ version_added: 0.1.0
 description:
   - Connects once to one SQL Server instance and runs a selection of the SQL Server check items
     over that connection, reading each data set (server properties, C(sys.databases), ...) once.
-  - The items are C(sqlserver.connection), C(sqlserver.recovery_model) and C(sqlserver.database_state).
+  - The items are C(sqlserver.connection), C(sqlserver.recovery_model), C(sqlserver.database_state),
+    C(sqlserver.sysadmin), C(sqlserver.conflicting_operation), C(sqlserver.foreign_backups),
+    C(sqlserver.full_backup_base), C(sqlserver.log_space), C(sqlserver.mirroring),
+    C(sqlserver.availability_group), C(sqlserver.tde_certificate), C(sqlserver.file_path_length),
+    C(sqlserver.database_exists), C(sqlserver.restore_target) and C(sqlserver.instances_healthy).
     If the connection fails, its result carries the classified cause and the other items report
     that they were not run.
-  - This is the module the role C(cloudbackup.precheck.precheck) uses, one task per instance. For a
-    single item, see M(cloudbackup.precheck.sqlserver_connection),
-    M(cloudbackup.precheck.sqlserver_recovery_model) and M(cloudbackup.precheck.sqlserver_database_state).
+  - Data sets that several items use (C(sys.databases), C(sys.database_recovery_status),
+    C(sys.master_files), ...) are read once per run; every statement is a C(SELECT).
+  - This is the module the role C(cloudbackup.precheck.precheck) uses, one task per instance. Each
+    item also has a module of its own, for example M(cloudbackup.precheck.sqlserver_recovery_model)
+    or M(cloudbackup.precheck.sqlserver_log_space).
 author:
   - cloudbackup.precheck developers (@cloudbackup)
 extends_documentation_fragment:
   - cloudbackup.precheck.sqlserver
   - cloudbackup.precheck.sqlserver.databases
+  - cloudbackup.precheck.sqlserver.backup
   - cloudbackup.precheck.selection
   - cloudbackup.precheck.results
 """
@@ -57,6 +64,19 @@ EXAMPLES = r"""
     driver: FreeTDS
     connect_timeout: 3
     checks: [database_state]
+
+- name: Check a restore target with a second instance on the same host
+  cloudbackup.precheck.sqlserver_precheck:
+    login_host: sql02.example.com
+    login_user: backup_check
+    login_password: "{{ vault_sql02_password }}"
+    restore_target: true
+    restore_databases: [Sales]
+    source_certificate_thumbprints: ['0x8F2B6C1D0E3A4F5B6C7D8E9FA0B1C2D3E4F5A6B7']
+    peer_instances:
+      - name: reporting
+        login_host: sql02.example.com
+        instance_name: REPORTING
 
 - name: Fail when a check failed or could not run
   cloudbackup.precheck.sqlserver_precheck:
@@ -141,12 +161,12 @@ msg:
   type: str
 """
 
-from ansible_collections.cloudbackup.precheck.plugins.module_utils import sqlserver_checks
+from ansible_collections.cloudbackup.precheck.plugins.module_utils import sqlserver_engine
 from ansible_collections.cloudbackup.precheck.plugins.module_utils.module import run_module
 
 
 def main():
-    run_module(sqlserver_checks.ENGINE)
+    run_module(sqlserver_engine.ENGINE)
 
 
 if __name__ == "__main__":

@@ -20,12 +20,14 @@ description:
   - C(tempdb) is never checked; database snapshots are V(skipped).
   - Check item C(sqlserver.recovery_model) (HBR C(SQL_SERVER_DB_IN_SIMPLE_RECOVERY_MODE), Azure
     C(UserErrorSQLPODoesNotSupportBackupType)). Its impact is log and incremental backups.
+  - The options of the other SQL Server check items are accepted and ignored.
   - To run several SQL Server items over one connection, use M(cloudbackup.precheck.sqlserver_precheck).
 author:
   - cloudbackup.precheck developers (@cloudbackup)
 extends_documentation_fragment:
   - cloudbackup.precheck.sqlserver
   - cloudbackup.precheck.sqlserver.databases
+  - cloudbackup.precheck.sqlserver.backup
   - cloudbackup.precheck.results
 """
 
@@ -60,12 +62,12 @@ msg:
   type: str
 """
 
-from ansible_collections.cloudbackup.precheck.plugins.module_utils import sqlserver_checks
+from ansible_collections.cloudbackup.precheck.plugins.module_utils import sqlserver_engine
 from ansible_collections.cloudbackup.precheck.plugins.module_utils.module import run_module
 
 
 def main():
-    run_module(sqlserver_checks.ENGINE, "sqlserver.recovery_model")
+    run_module(sqlserver_engine.ENGINE, "sqlserver.recovery_model")
 
 
 if __name__ == "__main__":

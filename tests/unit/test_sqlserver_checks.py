@@ -6,6 +6,7 @@ import pytest
 from ansible_collections.cloudbackup.precheck.plugins.module_utils import registry
 from ansible_collections.cloudbackup.precheck.plugins.module_utils import sqlserver_checks as S
 from ansible_collections.cloudbackup.precheck.plugins.module_utils import sqlserver_conn
+from ansible_collections.cloudbackup.precheck.plugins.module_utils import sqlserver_engine
 from ansible_collections.cloudbackup.precheck.plugins.module_utils.registry import PrecheckError
 
 LABEL = "sql01:1433"
@@ -269,7 +270,7 @@ def test_judge_connection_reports_version_edition_driver_and_warns_before_2008()
 # -- validation ---------------------------------------------------------------------------------
 
 def params(**changes):
-    values = dict((name, spec.get("default")) for name, spec in S.SQLSERVER_ARGS.items())
+    values = dict((name, spec.get("default")) for name, spec in sqlserver_engine.ARGUMENT_SPEC.items())
     values.update(changes)
     return values
 
@@ -312,9 +313,16 @@ def test_the_password_is_never_in_a_validation_problem():
 
 # -- registry metadata --------------------------------------------------------------------------
 
+ALL_CHECKS = ["sqlserver.connection", "sqlserver.recovery_model", "sqlserver.database_state", "sqlserver.sysadmin",
+              "sqlserver.conflicting_operation", "sqlserver.foreign_backups", "sqlserver.full_backup_base",
+              "sqlserver.log_space", "sqlserver.mirroring", "sqlserver.availability_group", "sqlserver.tde_certificate",
+              "sqlserver.file_path_length", "sqlserver.database_exists", "sqlserver.restore_target",
+              "sqlserver.instances_healthy"]
+
+
 def test_registry_metadata():
     checks = dict((check.id, check) for check in registry.checks_for("sqlserver"))
-    assert list(checks) == ["sqlserver.connection", "sqlserver.recovery_model", "sqlserver.database_state"]
+    assert list(checks) == ALL_CHECKS
     assert checks["sqlserver.connection"].references == ["Azure:UserErrorOpeningSQLConnection"]
     assert checks["sqlserver.recovery_model"].references == ["HBR:SQL_SERVER_DB_IN_SIMPLE_RECOVERY_MODE",
                                                              "Azure:UserErrorSQLPODoesNotSupportBackupType"]
@@ -322,7 +330,9 @@ def test_registry_metadata():
     assert checks["sqlserver.recovery_model"].impact == ["log_backup", "incremental_backup"]
     assert checks["sqlserver.database_state"].impact == ["backup", "restore"]
     for check in checks.values():
-        assert "2008" in check.versions and check.permissions and check.rule
+        assert check.versions and check.permissions and check.rule, check.id
+        assert check.references and all(r.startswith(("Azure:", "HBR:")) for r in check.references), check.id
+        assert "SQL Server 20" in check.versions or check.id == "sqlserver.instances_healthy"
     assert "VIEW ANY DATABASE" in checks["sqlserver.database_state"].permissions
 
 
@@ -361,6 +371,19 @@ def context(monkeypatch, answers, **options):
 SERVER_ROW = {"product_version": "13.0.5026.0", "product_level": "SP2", "edition": "Enterprise Edition",
               "hadr_enabled": 1, "login_name": "bk"}
 ANSWERS = {
+    # The backup checks' statements first: their text also holds "FROM sys.databases".
+    "sys.dm_db_log_stats": [{"database_id": 1, "total_log_size_mb": 10.0, "active_log_size_mb": 1.0,
+                             "log_truncation_holdup_reason": "NOTHING"}],
+    "fn_hadr_backup_is_preferred_replica": [],
+    "IS_SRVROLEMEMBER('sysadmin', ?)": [{"is_sysadmin": 1}],
+    "sys.dm_exec_requests": [],
+    "msdb.dbo.backupset": [],
+    "sys.database_recovery_status": [{"database_id": 1, "database_guid": "G1", "last_log_backup_lsn": None}],
+    "sys.master_files": [{"database_id": 1, "file_id": 1, "type_desc": "ROWS", "logical_name": "master",
+                          "physical_name": "C:\\m.mdf", "differential_base_lsn": 5},
+                         {"database_id": 1, "file_id": 2, "type_desc": "LOG", "logical_name": "mastlog",
+                          "physical_name": "C:\\m.ldf", "growth": 10, "size_pages": 10, "max_size_pages": -1}],
+    "sys.dm_database_encryption_keys": [],
     "SERVERPROPERTY": [SERVER_ROW],
     "HAS_PERMS_BY_NAME": [{"view_any_database": 1, "view_server_state": 1, "view_any_definition": 1, "is_sysadmin": 0}],
     "FROM sys.databases": [{"name": "master", "database_id": 1, "state_desc": "ONLINE", "recovery_model_desc": "SIMPLE"},
@@ -378,10 +401,12 @@ def test_one_run_of_every_check_gathers_each_data_set_once(monkeypatch):
     selected, skipped = registry.select("sqlserver", ["all"])
     results = registry.run_checks(selected, ctx, skipped)
     assert ctx.target == "sql01:1433"
-    assert [s.split()[1] for s in fake.statements] == [
+    assert [s.split()[1] for s in fake.statements][:5] == [
         "CAST(SERVERPROPERTY('ProductVersion')", "d.name,", "HAS_PERMS_BY_NAME(NULL,", "m.database_id,",
         "drs.database_id,"]
+    assert len(fake.statements) == len(set(fake.statements)) == 11, fake.statements
     assert "d.replica_id" in fake.statements[1]  # 2012+ columns on SQL Server 2016
+    assert not [r for r in results if r["status"] == "error"], [r for r in results if r["status"] == "error"]
     by_target = dict(((r["id"], r["target"]), r) for r in results)
     assert by_target[("sqlserver.connection", "sql01:1433")]["status"] == "passed"
     assert by_target[("sqlserver.database_state", "sql01:1433/Sales")]["details"]["mirroring_role"] == "MIRROR"
@@ -421,9 +446,14 @@ def test_a_failed_connection_is_owned_by_the_connection_check(monkeypatch):
     ctx = S.sqlserver_context(params(login_host="sql01", login_user="bk", login_password="Secret-1234"))
     selected, skipped = registry.select("sqlserver", ["all"])
     results = registry.run_checks(selected, ctx, skipped)
-    assert [(r["id"], r["cause"]) for r in results] == [
+    assert [(r["id"], r["cause"]) for r in results][:3] == [
         ("sqlserver.connection", "login_failed"), ("sqlserver.recovery_model", "dependency"),
         ("sqlserver.database_state", "dependency")]
+    # Every other item says it was not run, or does not apply (no login needed to know that).
+    assert dict((r["id"], r["cause"] or r["status"]) for r in results[3:]) == dict(
+        [(check_id, "dependency") for check_id in ALL_CHECKS[3:12]] + [
+            ("sqlserver.database_exists", "skipped"), ("sqlserver.restore_target", "skipped"),
+            ("sqlserver.instances_healthy", "skipped")])
     only, none = registry.select("sqlserver", ["recovery_model"])
     assert none == []
     alone = registry.run_checks(only, S.sqlserver_context(params(login_host="sql01")))
@@ -435,9 +465,10 @@ def test_server_properties_failing_stop_the_database_checks(monkeypatch):
     ctx, _fake = context(monkeypatch, dict(ANSWERS, SERVERPROPERTY=lost))
     selected, skipped = registry.select("sqlserver", ["all"])
     results = registry.run_checks(selected, ctx, skipped)
-    assert [(r["id"], r["cause"]) for r in results] == [
+    assert [(r["id"], r["cause"]) for r in results][:3] == [
         ("sqlserver.connection", "unreachable"), ("sqlserver.recovery_model", "dependency"),
         ("sqlserver.database_state", "dependency")]
+    assert set(r["cause"] for r in results[3:12]) == {"dependency"}
 
 
 def test_the_instance_label_names_a_named_instance(monkeypatch):

@@ -1,0 +1,70 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright (c) cloudbackup.precheck contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+DOCUMENTATION = r"""
+module: sqlserver_database_exists
+short_description: Check that the configured databases exist
+version_added: 0.1.0
+description:
+  - Each name in O(databases) must be in C(sys.databases); a missing one fails. V(skipped) when O(databases)
+    is empty.
+  - Check item C(sqlserver.database_exists) (Azure C(UserErrorSQLPODoesNotExist)). Its impact is backup.
+  - The options of the other SQL Server check items are accepted and ignored.
+  - To run several SQL Server items over one connection, use M(cloudbackup.precheck.sqlserver_precheck).
+author:
+  - cloudbackup.precheck developers (@cloudbackup)
+extends_documentation_fragment:
+  - cloudbackup.precheck.sqlserver
+  - cloudbackup.precheck.sqlserver.databases
+  - cloudbackup.precheck.sqlserver.backup
+  - cloudbackup.precheck.results
+"""
+
+EXAMPLES = r"""
+- name: Check that the protected databases exist
+  cloudbackup.precheck.sqlserver_database_exists:
+    login_host: sql01.example.com
+    login_user: backup_check
+    login_password: "{{ vault_sql01_password }}"
+    databases: [Sales, HR]
+  register: result
+  failed_when: result.summary.failed > 0
+"""
+
+RETURN = r"""
+check_results:
+  description:
+    - The results of C(sqlserver.database_exists), in the schema documented by M(cloudbackup.precheck.sqlserver_precheck).
+  returned: always
+  type: list
+  elements: dict
+summary:
+  description: The number of results per status, and C(total).
+  returned: always
+  type: dict
+schema_version:
+  description: The version of the result schema.
+  returned: always
+  type: int
+msg:
+  description: The counts per status and the first finding.
+  returned: always
+  type: str
+"""
+
+from ansible_collections.cloudbackup.precheck.plugins.module_utils import sqlserver_engine
+from ansible_collections.cloudbackup.precheck.plugins.module_utils.module import run_module
+
+
+def main():
+    run_module(sqlserver_engine.ENGINE, "sqlserver.database_exists")
+
+
+if __name__ == "__main__":
+    main()
