@@ -3,7 +3,9 @@
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
 """SQL Server check items: connection, recovery model and database state (seeds 000, 001, 004),
 and the context every SQL Server check item runs with. The items answering Azure Backup's error
-codes are in sqlserver_backup_checks.py; sqlserver_engine.py puts both together into the ENGINE.
+codes are in sqlserver_access_checks.py, sqlserver_backup_chain_checks.py, sqlserver_ha_checks.py and
+sqlserver_restore_checks.py (what they share in sqlserver_common.py); sqlserver_engine.py puts them
+all together into the ENGINE.
 
 Gathering is separate from judging. `SqlServerContext` opens one connection per instance and
 memoizes every data set (server properties, permissions, sys.databases, mirroring, availability

@@ -9,10 +9,14 @@ import socket
 import pytest
 
 from ansible_collections.cloudbackup.precheck.plugins.module_utils import registry
-from ansible_collections.cloudbackup.precheck.plugins.module_utils import sqlserver_backup_checks as B
+from ansible_collections.cloudbackup.precheck.plugins.module_utils import sqlserver_access_checks as access
+from ansible_collections.cloudbackup.precheck.plugins.module_utils import sqlserver_backup_chain_checks as chain
 from ansible_collections.cloudbackup.precheck.plugins.module_utils import sqlserver_checks as S
+from ansible_collections.cloudbackup.precheck.plugins.module_utils import sqlserver_common as common
 from ansible_collections.cloudbackup.precheck.plugins.module_utils import sqlserver_conn
 from ansible_collections.cloudbackup.precheck.plugins.module_utils import sqlserver_engine
+from ansible_collections.cloudbackup.precheck.plugins.module_utils import sqlserver_ha_checks as ha
+from ansible_collections.cloudbackup.precheck.plugins.module_utils import sqlserver_restore_checks as restore
 from ansible_collections.cloudbackup.precheck.plugins.module_utils.registry import PrecheckError
 from tds_server import TdsServer
 
@@ -37,17 +41,17 @@ def one(results):
 # -- sysadmin -----------------------------------------------------------------------------------
 
 def test_sysadmin_member_passes_and_non_member_fails_with_the_statement_for_the_version():
-    assert one(B.judge_sysadmin(1, "bk", LABEL, 15))["status"] == "passed"
-    failed = one(B.judge_sysadmin(0, "DOM\\bk]x", LABEL, 15))
+    assert one(access.judge_sysadmin(1, "bk", LABEL, 15))["status"] == "passed"
+    failed = one(access.judge_sysadmin(0, "DOM\\bk]x", LABEL, 15))
     assert failed["status"] == "failed" and "UserErrorSQLNoSysadminMembership" in failed["message"]
     assert "'DOM\\bk]x' is not a member of the sysadmin server role on sql01:1433" in failed["message"]
     assert failed["remediation"].startswith("ALTER SERVER ROLE [sysadmin] ADD MEMBER [DOM\\bk]]x];")
-    old = one(B.judge_sysadmin(0, "it's", LABEL, 10))
+    old = one(access.judge_sysadmin(0, "it's", LABEL, 10))
     assert old["remediation"].startswith("EXEC sp_addsrvrolemember @loginame = N'it''s', @rolename = N'sysadmin';")
 
 
 def test_sysadmin_unknown_is_a_warning_never_passed():
-    unknown = one(B.judge_sysadmin(None, "NT SERVICE\\AzureWLBackupPluginSvc", LABEL, 16, connected=False))
+    unknown = one(access.judge_sysadmin(None, "NT SERVICE\\AzureWLBackupPluginSvc", LABEL, 16, connected=False))
     assert unknown["status"] == "warning" and "IS_SRVROLEMEMBER returned NULL" in unknown["message"]
     assert unknown["details"]["source"] == "backup_login"
     assert "ALTER SERVER ROLE [sysadmin] ADD MEMBER [NT SERVICE\\AzureWLBackupPluginSvc];" in unknown["remediation"]
@@ -58,15 +62,15 @@ def test_sysadmin_unknown_is_a_warning_never_passed():
 def test_a_running_backup_log_fails_its_database_only():
     requests = [{"session_id": 71, "database_id": 6, "command": "BACKUP LOG      ", "login_name": "CORP\\svc",
                  "program_name": "Other Backup", "host_name": None, "start_time": None, "percent_complete": 42.0}]
-    results = B.judge_conflicting_operations([db("Sales", 5), db(ODD, 6)], requests, LABEL)
+    results = chain.judge_conflicting_operations([db("Sales", 5), db(ODD, 6)], requests, LABEL)
     result = one(results)
     assert result["status"] == "failed" and result["target"] == LABEL + "/" + ODD
     assert "Database %s on sql01:1433 has a BACKUP or RESTORE running now: BACKUP LOG (session 71, login " \
            "'CORP\\svc', program 'Other Backup', 42%% done)" % ODD_Q in result["message"]
     assert "OperationCancelledBecauseConflictingOperationRunningUserError" in result["message"]
     assert "WHERE session_id IN (71);" in result["remediation"]
-    assert B.judge_conflicting_operations([db("Sales", 5)], requests, LABEL) == []
-    assert B.judge_conflicting_operations([db("Sales", 5)], None, LABEL) == []
+    assert chain.judge_conflicting_operations([db("Sales", 5)], requests, LABEL) == []
+    assert chain.judge_conflicting_operations([db("Sales", 5)], None, LABEL) == []
 
 
 # -- backups by another product -----------------------------------------------------------------
@@ -79,9 +83,9 @@ def history(guid, kind="L", user="CORP\\legacy", nul=0, count=3, model="FULL", d
 
 
 def test_msdb_writes_bulk_logged_with_a_hyphen():
-    row = B.normalize_history(history("g", model="BULK-LOGGED"))
+    row = chain.normalize_history(history("g", model="BULK-LOGGED"))
     assert row["recovery_model"] == "BULK_LOGGED" and row["database_guid"] == "G"
-    assert B.normalize_history(history("g", model=None))["recovery_model"] is None
+    assert chain.normalize_history(history("g", model=None))["recovery_model"] is None
 
 
 def test_log_backups_by_another_product_fail_joined_on_database_guid():
@@ -89,8 +93,8 @@ def test_log_backups_by_another_product_fail_joined_on_database_guid():
     rows = [history("AAAAAAAA-0000-0000-0000-000000000005", count=42),
             history("cccccccc-0000-0000-0000-000000000099", count=7),     # an earlier database of the same name
             history("bbbbbbbb-0000-0000-0000-000000000006", user="NT SERVICE\\AzureWLBackupPluginSvc")]
-    results = B.judge_foreign_backups([db("Sales", 5), db(ODD, 6)], rows, guids, ["nt service\\azurewl*"], ALL, 168,
-                                      LABEL)
+    results = chain.judge_foreign_backups([db("Sales", 5), db(ODD, 6)], rows, guids, ["nt service\\azurewl*"], ALL, 168,
+                                          LABEL)
     result = one(results)
     assert result["status"] == "failed" and result["target"] == LABEL + "/Sales"
     assert "42 log backups by another product or job (by 'CORP\\legacy', to E:\\b\\x.trn (disk)" in result["message"]
@@ -101,7 +105,8 @@ def test_log_backups_by_another_product_fail_joined_on_database_guid():
 
 def test_backups_to_nul_always_fail_and_bulk_logged_is_reported():
     rows = [history("g6", nul=1, count=96, model="BULK-LOGGED", device="NUL")]
-    result = one(B.judge_foreign_backups([db(ODD, 6, model="BULK_LOGGED")], rows, {6: "G6"}, [], ["full"], 24, LABEL))
+    result = one(chain.judge_foreign_backups([db(ODD, 6, model="BULK_LOGGED")], rows, {6: "G6"}, [], ["full"], 24,
+                                             LABEL))
     assert result["status"] == "failed"
     assert "Database %s on sql01:1433 was backed up in the last 24 hours with 96 log backups to NUL" % ODD_Q \
         in result["message"]
@@ -113,22 +118,22 @@ def test_backups_to_nul_always_fail_and_bulk_logged_is_reported():
 
 def test_full_backups_by_another_product_fail_with_differentials_planned_else_warn():
     rows = [history("g5", kind="D", count=1)]
-    failed = one(B.judge_foreign_backups([db("Sales", 5)], rows, {5: "g5"}, [], ALL, 168, LABEL))
+    failed = one(chain.judge_foreign_backups([db("Sales", 5)], rows, {5: "g5"}, [], ALL, 168, LABEL))
     assert failed["status"] == "failed" and "1 full backup that is not COPY_ONLY" in failed["message"]
     assert "differential backups of the new backup agent depend on a full backup it does not hold" in failed["message"]
-    warned = one(B.judge_foreign_backups([db("Sales", 5)], rows, {5: "g5"}, [], ["full", "log"], 168, LABEL))
+    warned = one(chain.judge_foreign_backups([db("Sales", 5)], rows, {5: "g5"}, [], ["full", "log"], 168, LABEL))
     assert warned["status"] == "warning"
 
 
 def test_foreign_backups_need_a_guid_and_a_null_user_is_foreign():
     rows = [history("g5", user=None)]
-    assert B.judge_foreign_backups([db("Sales", 5)], rows, {5: None}, [], ALL, 168, LABEL) == []
-    result = one(B.judge_foreign_backups([db("Sales", 5)], rows, {5: "G5"}, ["*"], ALL, 168, LABEL))
+    assert chain.judge_foreign_backups([db("Sales", 5)], rows, {5: None}, [], ALL, 168, LABEL) == []
+    result = one(chain.judge_foreign_backups([db("Sales", 5)], rows, {5: "G5"}, ["*"], ALL, 168, LABEL))
     assert "by an unknown user" in result["message"]
 
 
 def test_the_history_statement_reads_only_non_copy_only_full_and_log_backups_with_a_bound_window():
-    sql = " ".join(B.HISTORY_SQL.split())
+    sql = " ".join(chain.HISTORY_SQL.split())
     assert "bs.type IN ('D', 'L') AND ISNULL(bs.is_copy_only, 0) = 0" in sql
     assert "DATEADD(hour, -CAST(? AS int), GETDATE())" in sql and sql.count("?") == 1
     assert "N'\\\\.\\NUL'" in sql and "N'NUL:'" in sql
@@ -146,8 +151,8 @@ def files(database_id, base=12345, log_growth=10, size=100, max_size=-1, names=(
 
 
 def test_a_full_database_never_backed_up_fails_for_log_and_differential_backups():
-    result = one(B.judge_full_backup_base([db(ODD, 8)], {8: {"last_log_backup_lsn": None}}, {8: files(8, base=None)},
-                                          ALL, LABEL))
+    result = one(chain.judge_full_backup_base([db(ODD, 8)], {8: {"last_log_backup_lsn": None}},
+                                              {8: files(8, base=None)}, ALL, LABEL))
     assert result["status"] == "failed" and "UserErrorParentFullBackupMissing" in result["message"]
     assert "last_log_backup_lsn is NULL" in result["message"] and "no data file has a differential_base_lsn" \
         in result["message"]
@@ -157,18 +162,18 @@ def test_a_full_database_never_backed_up_fails_for_log_and_differential_backups(
 
 def test_full_backup_base_by_plan_model_and_visibility():
     recovery = {5: {"last_log_backup_lsn": 987}}
-    assert one(B.judge_full_backup_base([db("Sales")], recovery, {5: files(5)}, ALL, LABEL))["status"] == "passed"
+    assert one(chain.judge_full_backup_base([db("Sales")], recovery, {5: files(5)}, ALL, LABEL))["status"] == "passed"
     # Only the log chain is missing, and only log backups are planned.
-    broken = one(B.judge_full_backup_base([db("Sales")], {5: {"last_log_backup_lsn": None}}, {5: files(5)},
-                                          ["full", "log"], LABEL))
+    broken = one(chain.judge_full_backup_base([db("Sales")], {5: {"last_log_backup_lsn": None}}, {5: files(5)},
+                                              ["full", "log"], LABEL))
     assert broken["status"] == "failed" and "differential" not in broken["message"]
     # SIMPLE has no log chain to judge; with only full and log planned nothing is to be checked.
-    simple = one(B.judge_full_backup_base([db("Sales", model="SIMPLE")], {5: {"last_log_backup_lsn": None}},
-                                          {5: files(5)}, ["full", "log"], LABEL))
+    simple = one(chain.judge_full_backup_base([db("Sales", model="SIMPLE")], {5: {"last_log_backup_lsn": None}},
+                                              {5: files(5)}, ["full", "log"], LABEL))
     assert simple["status"] == "passed" and "no log or differential backup" in simple["message"]
-    assert one(B.judge_full_backup_base([db("master", 1)], {}, {}, ALL, LABEL))["status"] == "skipped"
-    assert one(B.judge_full_backup_base([db("Gone", state="OFFLINE")], {}, {}, ALL, LABEL))["status"] == "skipped"
-    unknown = one(B.judge_full_backup_base([db("Sales")], {}, None, ALL, LABEL, can_see_files=False, login="bk"))
+    assert one(chain.judge_full_backup_base([db("master", 1)], {}, {}, ALL, LABEL))["status"] == "skipped"
+    assert one(chain.judge_full_backup_base([db("Gone", state="OFFLINE")], {}, {}, ALL, LABEL))["status"] == "skipped"
+    unknown = one(chain.judge_full_backup_base([db("Sales")], {}, None, ALL, LABEL, can_see_files=False, login="bk"))
     assert unknown["status"] == "warning" and "needs VIEW ANY DEFINITION" in unknown["message"]
     assert "GRANT VIEW ANY DEFINITION TO [bk];" in unknown["remediation"]
 
@@ -189,8 +194,8 @@ def usage(database_id, used, size=1000.0):
     (749, 0, -1, "passed"),
 ])
 def test_log_space_thresholds_and_growth(used, growth, max_size, status):
-    result = one(B.judge_log_space([db("Sales", log_reuse_wait_desc="LOG_BACKUP")], usage(5, used),
-                                   {5: files(5, log_growth=growth, max_size=max_size)}, 75, 90, LABEL))
+    result = one(chain.judge_log_space([db("Sales", log_reuse_wait_desc="LOG_BACKUP")], usage(5, used),
+                                       {5: files(5, log_growth=growth, max_size=max_size)}, 75, 90, LABEL))
     assert result["status"] == status, result
     assert result["details"]["log_used_percent"] == round(used / 10.0, 1)
     if status != "passed":
@@ -200,8 +205,8 @@ def test_log_space_thresholds_and_growth(used, growth, max_size, status):
 
 def test_a_full_log_that_cannot_grow_names_the_file_to_grow():
     rows = files(6, log_growth=0, names=("odd", "it's log"))
-    result = one(B.judge_log_space([db(ODD, 6, log_reuse_wait_desc="ACTIVE_TRANSACTION")], usage(6, 990), {6: rows},
-                                   75, 90, LABEL))
+    result = one(chain.judge_log_space([db(ODD, 6, log_reuse_wait_desc="ACTIVE_TRANSACTION")], usage(6, 990), {6: rows},
+                                       75, 90, LABEL))
     assert result["status"] == "failed" and "99.0% full (990 of 1000 MB) and cannot grow" in result["message"]
     assert "UserErrorBackupFailedAsTransactionLogIsFull" in result["message"]
     assert "DBCC OPENTRAN (%s);" % ODD_Q in result["remediation"]
@@ -209,14 +214,14 @@ def test_a_full_log_that_cannot_grow_names_the_file_to_grow():
 
 
 def test_log_space_nulls_growth_unknown_and_secondaries_are_never_passed():
-    null = one(B.judge_log_space([db("Sales")], {5: {"size_mb": None, "used_mb": None}}, {}, 75, 90, LABEL))
+    null = one(chain.judge_log_space([db("Sales")], {5: {"size_mb": None, "used_mb": None}}, {}, 75, 90, LABEL))
     assert null["status"] == "warning" and "not reported" in null["message"]
-    secondary = one(B.judge_log_space([db("Ag", replica_id="r1")], {5: {"size_mb": None, "used_mb": None}}, {}, 75,
-                                      90, LABEL))
+    secondary = one(chain.judge_log_space([db("Ag", replica_id="r1")], {5: {"size_mb": None, "used_mb": None}}, {}, 75,
+                                          90, LABEL))
     assert secondary["status"] == "skipped" and "availability group secondary" in secondary["message"]
-    unknown = one(B.judge_log_space([db("Sales")], usage(5, 950), None, 75, 90, LABEL))
+    unknown = one(chain.judge_log_space([db("Sales")], usage(5, 950), None, 75, 90, LABEL))
     assert unknown["status"] == "warning" and "whether it can grow is unknown" in unknown["message"]
-    assert one(B.judge_log_space([db("Snap", source_database_id=1)], {}, {}, 75, 90, LABEL))["status"] == "skipped"
+    assert one(chain.judge_log_space([db("Snap", source_database_id=1)], {}, {}, 75, 90, LABEL))["status"] == "skipped"
 
 
 @pytest.mark.parametrize("version, stats", [
@@ -224,7 +229,7 @@ def test_log_space_nulls_growth_unknown_and_secondaries_are_never_passed():
     ("12.0.6024.0", False), ("10.50.6000.34", False), (None, False),
 ])
 def test_sys_dm_db_log_stats_from_2016_sp2(version, stats):
-    assert B.has_log_stats(S.parse_server({"product_version": version})) is stats
+    assert chain.has_log_stats(S.parse_server({"product_version": version})) is stats
 
 
 # -- mirroring ----------------------------------------------------------------------------------
@@ -232,19 +237,19 @@ def test_sys_dm_db_log_stats_from_2016_sp2(version, stats):
 def test_mirrored_databases_fail_with_set_partner_off():
     mirrored = {6: {"mirroring_role_desc": "PRINCIPAL", "mirroring_state_desc": "SYNCHRONIZED",
                     "mirroring_partner_instance": "SQLNODE4"}}
-    result = one(B.judge_mirroring([db("Sales", 5), db(ODD, 6)], mirrored, LABEL, 1))
+    result = one(ha.judge_mirroring([db("Sales", 5), db(ODD, 6)], mirrored, LABEL, 1))
     assert result["status"] == "failed" and "as PRINCIPAL (partner SQLNODE4, SYNCHRONIZED)" in result["message"]
     assert "UserErrorOperationNotAllowedDatabaseMirroringEnabled" in result["message"]
     assert "ALTER DATABASE %s SET PARTNER OFF;" % ODD_Q in result["remediation"]
-    mirror = one(B.judge_mirroring([db("M", 7, state="RESTORING")], {7: {"mirroring_role_desc": "MIRROR",
-                                                                         "mirroring_partner_instance": None}},
-                                   LABEL, 1))
+    mirror = one(ha.judge_mirroring([db("M", 7, state="RESTORING")], {7: {"mirroring_role_desc": "MIRROR",
+                                                                          "mirroring_partner_instance": None}},
+                                    LABEL, 1))
     assert "as MIRROR (partner ?, state unknown)" in mirror["message"] and "on the principal ?" in mirror["remediation"]
 
 
 def test_a_restoring_database_a_non_sysadmin_cannot_see_warns():
-    assert one(B.judge_mirroring([db("M", 7, state="RESTORING")], {}, LABEL, 0))["status"] == "warning"
-    assert B.judge_mirroring([db("M", 7, state="RESTORING")], {}, LABEL, 1) == []
+    assert one(ha.judge_mirroring([db("M", 7, state="RESTORING")], {}, LABEL, 0))["status"] == "warning"
+    assert ha.judge_mirroring([db("M", 7, state="RESTORING")], {}, LABEL, 1) == []
 
 
 # -- availability groups ------------------------------------------------------------------------
@@ -261,8 +266,8 @@ def ag_judge(role="SECONDARY", preferred=0, replicas=None, planned=("full", "log
     states = {11: state or {"role_desc": role, "synchronization_state_desc": "SYNCHRONIZED",
                             "synchronization_health_desc": "HEALTHY", "is_suspended": False}}
     members = {11: {"ag_name": "AG]1", "is_preferred_replica": preferred}}
-    return one(B.judge_availability_groups([db(ODD, 11, replica_id="r3")], members, replicas, states, list(planned),
-                                           LABEL))
+    return one(ha.judge_availability_groups([db(ODD, 11, replica_id="r3")], members, replicas, states, list(planned),
+                                            LABEL))
 
 
 def test_a_replica_that_is_not_preferred_warns_naming_where_backups_run():
@@ -304,14 +309,14 @@ def test_suspended_data_movement_and_unmeetable_preferences_fail():
 
 def test_preferred_replicas_by_preference():
     rows = [replica("NODE1", 10), replica("NODE2", 60), replica("NODE3", 0)]
-    assert [r["replica_server_name"] for r in B.preferred_replicas(rows, "PRIMARY", "NODE1")] == ["NODE1"]
-    assert [r["replica_server_name"] for r in B.preferred_replicas(rows, "SECONDARY_ONLY", "NODE1")] == ["NODE2"]
-    assert [r["replica_server_name"] for r in B.preferred_replicas(rows, "NONE", "NODE1")] == ["NODE2", "NODE1"]
-    assert [r["replica_server_name"] for r in B.preferred_replicas(rows[:1], "SECONDARY", "NODE1")] == ["NODE1"]
+    assert [r["replica_server_name"] for r in ha.preferred_replicas(rows, "PRIMARY", "NODE1")] == ["NODE1"]
+    assert [r["replica_server_name"] for r in ha.preferred_replicas(rows, "SECONDARY_ONLY", "NODE1")] == ["NODE2"]
+    assert [r["replica_server_name"] for r in ha.preferred_replicas(rows, "NONE", "NODE1")] == ["NODE2", "NODE1"]
+    assert [r["replica_server_name"] for r in ha.preferred_replicas(rows[:1], "SECONDARY", "NODE1")] == ["NODE1"]
 
 
 def test_databases_outside_availability_groups_are_not_judged():
-    assert B.judge_availability_groups([db("Sales")], {}, [], {}, ALL, LABEL) == []
+    assert ha.judge_availability_groups([db("Sales")], {}, [], {}, ALL, LABEL) == []
 
 
 # -- TDE ----------------------------------------------------------------------------------------
@@ -328,8 +333,8 @@ def cert(name="TDE]Cert", backed_up="2024-01-01 00:00:00", key="ENCRYPTED_BY_MAS
 def tde(state=3, encryptor="CERTIFICATE", certificates=None, **options):
     keys = {12: {"database_id": 12, "encryption_state": state, "encryptor_thumbprint": THUMB,
                  "encryptor_type": encryptor, "percent_complete": 37.5}}
-    return B.judge_tde([db(ODD, 12, is_encrypted=True)], keys, [cert()] if certificates is None else certificates,
-                       LABEL, **options)
+    return restore.judge_tde([db(ODD, 12, is_encrypted=True)], keys, [cert()] if certificates is None else certificates,
+                             LABEL, **options)
 
 
 def test_a_certificate_never_backed_up_fails_with_backup_certificate():
@@ -344,7 +349,7 @@ def test_a_certificate_never_backed_up_fails_with_backup_certificate():
 @pytest.mark.parametrize("state", [2, 4, 5, 6])
 def test_transitional_encryption_states_fail(state):
     result = one(tde(state=state))
-    assert result["status"] == "failed" and B.ENCRYPTION_STATES[state] in result["message"]
+    assert result["status"] == "failed" and restore.ENCRYPTION_STATES[state] in result["message"]
     assert "(38% done)" in result["message"] and "SET ENCRYPTION RESUME" in result["remediation"]
 
 
@@ -356,21 +361,21 @@ def test_missing_certificate_asymmetric_key_and_visibility():
     assert hidden["remediation"] == "GRANT VIEW ANY DEFINITION TO [bk];"
     assert one(tde(encryptor="ASYMMETRIC KEY"))["status"] == "warning"
     assert one(tde(backup_date_known=False))["status"] == "warning"
-    assert B.judge_tde([db("Plain", 5)], {5: {"encryption_state": 1}}, [], LABEL) == []
-    assert B.judge_tde([db("Plain", 5)], {}, [], LABEL) == []
-    marked = one(B.judge_tde([db("Odd", 5, is_encrypted=True)], {}, [], LABEL))
+    assert restore.judge_tde([db("Plain", 5)], {5: {"encryption_state": 1}}, [], LABEL) == []
+    assert restore.judge_tde([db("Plain", 5)], {}, [], LABEL) == []
+    marked = one(restore.judge_tde([db("Odd", 5, is_encrypted=True)], {}, [], LABEL))
     assert marked["status"] == "warning"
 
 
 def test_source_certificates_on_a_restore_target():
     rows = [cert(), cert("NoKey", thumbprint="AA" * 20, key="NO_PRIVATE_KEY")]
-    results = B.judge_source_certificates(["0x" + THUMB_HEX.lower(), "aa:" * 19 + "aa", "BB" * 20], rows, LABEL)
+    results = restore.judge_source_certificates(["0x" + THUMB_HEX.lower(), "aa:" * 19 + "aa", "BB" * 20], rows, LABEL)
     assert [r["status"] for r in results] == ["passed", "failed", "failed"]
     assert results[0]["target"] == "sql01:1433 certificate 0x" + THUMB_HEX
     assert "without its private key" in results[1]["message"]
     assert "UserErrorCannotFindServerCertificateWithThumbprint" in results[2]["message"]
     assert "CREATE CERTIFICATE [<name>] FROM FILE" in results[2]["remediation"]
-    hidden = B.judge_source_certificates(["BB" * 20], [], LABEL, can_see_certificates=False)
+    hidden = restore.judge_source_certificates(["BB" * 20], [], LABEL, can_see_certificates=False)
     assert one(hidden)["cause"] == "permission"
 
 
@@ -380,7 +385,7 @@ def test_source_certificates_on_a_restore_target():
     (THUMB, THUMB_HEX), ("0x12", None), ("zz" * 20, None), (None, None),
 ])
 def test_normalize_thumbprint(value, normalized):
-    assert B.normalize_thumbprint(value) == normalized
+    assert common.normalize_thumbprint(value) == normalized
 
 
 # -- the restore file list ----------------------------------------------------------------------
@@ -389,21 +394,21 @@ def test_the_file_list_json_is_the_documented_format():
     rows = [{"file_id": 2, "type_desc": "LOG", "logical_name": "TestDB12_log", "physical_name": "F:\\Log\\TestDB12_log.ldf"},
             {"file_id": 1, "type_desc": "ROWS", "logical_name": "TestDB12", "physical_name": "F:\\Data\\TestDB12.mdf"}]
     # The example of seed 004 (without its stray closing brace).
-    assert B.file_list_json(rows) == ('[{"path":"F:\\\\Data\\\\TestDB12.mdf","logicalName":"TestDB12","isDir":false},'
-                                      '{"path":"F:\\\\Log\\\\TestDB12_log.ldf","logicalName":"TestDB12_log",'
-                                      '"isDir":false}]')
+    assert restore.file_list_json(rows) == ('[{"path":"F:\\\\Data\\\\TestDB12.mdf","logicalName":"TestDB12",'
+                                            '"isDir":false},{"path":"F:\\\\Log\\\\TestDB12_log.ldf",'
+                                            '"logicalName":"TestDB12_log","isDir":false}]')
     stream = [{"file_id": 3, "type_desc": "FILESTREAM", "logical_name": "fs", "physical_name": "F:\\fs"}]
-    assert json.loads(B.file_list_json(stream)) == [{"path": "F:\\fs", "logicalName": "fs", "isDir": True}]
-    assert B.file_list_bytes([{"file_id": 1, "logical_name": "é", "physical_name": "\""}]) == len(
+    assert json.loads(restore.file_list_json(stream)) == [{"path": "F:\\fs", "logicalName": "fs", "isDir": True}]
+    assert restore.file_list_bytes([{"file_id": 1, "logical_name": "é", "physical_name": "\""}]) == len(
         '[{"path":"\\"","logicalName":"é","isDir":false}]'.encode("utf-8"))
 
 
 def rows_of_size(target_bytes):
     """File rows whose JSON is exactly target_bytes long."""
     base = [{"file_id": 1, "type_desc": "ROWS", "logical_name": "d", "physical_name": ""}]
-    padding = target_bytes - B.file_list_bytes(base)
+    padding = target_bytes - restore.file_list_bytes(base)
     base[0]["physical_name"] = "x" * padding
-    assert B.file_list_bytes(base) == target_bytes
+    assert restore.file_list_bytes(base) == target_bytes
     return base
 
 
@@ -414,7 +419,7 @@ def rows_of_size(target_bytes):
     (17999, "passed", "within"),
 ])
 def test_file_list_limit_and_margin(size, status, fragment):
-    result = one(B.judge_file_path_length([db(ODD, 13)], {13: rows_of_size(size)}, 20000, 90, LABEL))
+    result = one(restore.judge_file_path_length([db(ODD, 13)], {13: rows_of_size(size)}, 20000, 90, LABEL))
     assert result["status"] == status and fragment in result["message"], result
     assert "is %d bytes (1 file" % size in result["message"] and result["details"]["bytes"] == size
     if status == "warning":
@@ -426,10 +431,11 @@ def test_file_list_limit_and_margin(size, status, fragment):
 
 
 def test_files_not_visible_are_an_error_and_snapshots_are_skipped():
-    hidden = one(B.judge_file_path_length([db("Sales")], {}, 20000, 90, LABEL, can_see_files=False, login="bk"))
+    hidden = one(restore.judge_file_path_length([db("Sales")], {}, 20000, 90, LABEL, can_see_files=False, login="bk"))
     assert (hidden["status"], hidden["cause"]) == ("error", "permission")
-    assert one(B.judge_file_path_length([db("Sales")], {}, 20000, 90, LABEL))["status"] == "warning"
-    assert one(B.judge_file_path_length([db("S", source_database_id=5)], {}, 20000, 90, LABEL))["status"] == "skipped"
+    assert one(restore.judge_file_path_length([db("Sales")], {}, 20000, 90, LABEL))["status"] == "warning"
+    snapshot = one(restore.judge_file_path_length([db("S", source_database_id=5)], {}, 20000, 90, LABEL))
+    assert snapshot["status"] == "skipped"
 
 
 # -- configured databases and restore targets ---------------------------------------------------
@@ -438,26 +444,26 @@ DATABASES = [db("master", 1), db("Sales", 5), db(ODD, 6, state="OFFLINE")]
 
 
 def test_database_exists():
-    results = B.judge_database_exists(["Sales", "sales", ODD, "Gone"], DATABASES, LABEL)
+    results = restore.judge_database_exists(["Sales", "sales", ODD, "Gone"], DATABASES, LABEL)
     assert [r["status"] for r in results] == ["passed", "passed", "passed", "failed"]
     assert "as [Sales] (the names differ in case only)" in results[1]["message"]
     assert "(state OFFLINE)" in results[2]["message"]
     assert "Database [Gone] does not exist on sql01:1433" in results[3]["message"]
     assert "UserErrorSQLPODoesNotExist" in results[3]["message"]
-    hidden = one(B.judge_database_exists(["Gone"], DATABASES, LABEL, can_see_all=False, login="bk"))
+    hidden = one(restore.judge_database_exists(["Gone"], DATABASES, LABEL, can_see_all=False, login="bk"))
     assert (hidden["status"], hidden["cause"]) == ("error", "permission")
 
 
 def test_restore_target():
-    results = B.judge_restore_target(["SALES", "NewDb"], DATABASES, False, LABEL)
+    results = restore.judge_restore_target(["SALES", "NewDb"], DATABASES, False, LABEL)
     assert [r["status"] for r in results] == ["failed", "passed"]
     assert "Database [Sales] already exists on the restore target sql01:1433" in results[0]["message"]
     assert "UserErrorCannotRestoreExistingDBWithoutForceOverwrite" in results[0]["message"]
     assert "ALTER DATABASE [Sales] MODIFY NAME = [Sales_old];" in results[0]["remediation"]
-    odd = one(B.judge_restore_target([ODD], DATABASES, False, LABEL))
+    odd = one(restore.judge_restore_target([ODD], DATABASES, False, LABEL))
     assert "MODIFY NAME = [it's [odd]]_old];" in odd["remediation"]
-    assert one(B.judge_restore_target(["Sales"], DATABASES, True, LABEL))["status"] == "passed"
-    assert one(B.judge_restore_target(["X"], DATABASES, False, LABEL, can_see_all=False))["cause"] == "permission"
+    assert one(restore.judge_restore_target(["Sales"], DATABASES, True, LABEL))["status"] == "passed"
+    assert one(restore.judge_restore_target(["X"], DATABASES, False, LABEL, can_see_all=False))["cause"] == "permission"
 
 
 # -- the instances of a host --------------------------------------------------------------------
@@ -467,13 +473,13 @@ def test_a_faulty_instance_fails_with_the_whitelist_workaround():
               {"label": "sql01\\REPORTING", "name": "reporting", "instance_name": "REPORTING", "ok": False,
                "reason": "browser_silent", "detail": "no answer on UDP 1434"},
               {"label": "sql01:14330", "name": "staging", "login_port": 14330, "ok": False, "reason": "refused"}]
-    ok, reporting, staging = B.judge_instances(probes, "sql01")
+    ok, reporting, staging = restore.judge_instances(probes, "sql01")
     assert ok["status"] == "passed" and reporting["status"] == staging["status"] == "failed"
     assert "SQL Server instance sql01\\REPORTING (reporting) on host sql01 is not reachable (browser_silent" \
         in reporting["message"]
     assert "\"whitelistedInstancesForInquiry\": \"REPORTING,staging\"" in reporting["remediation"]
     assert "ExtensionSettingsOverrides.json" in reporting["remediation"]
-    assert B.instance_inquiry_name({"login_port": 1433}) == "MSSQLSERVER"
+    assert restore.instance_inquiry_name({"login_port": 1433}) == "MSSQLSERVER"
 
 
 def test_probe_instance_answers_refuses_and_times_out():
@@ -485,7 +491,7 @@ def test_probe_instance_answers_refuses_and_times_out():
         entries = [{"login_host": "127.0.0.1", "login_port": up.port, "self": True},
                    {"name": "mute", "login_host": "127.0.0.1", "login_port": mute.port},
                    {"name": "closed", "login_host": "127.0.0.1", "login_port": port}]
-        results = [B.probe_instance(entry, 1.0) for entry in entries]
+        results = [restore.probe_instance(entry, 1.0) for entry in entries]
     assert results[0]["ok"] and results[0]["server_version"].startswith("15.0") and results[0]["self"]
     assert (results[1]["ok"], results[1]["reason"]) == (False, "timeout")
     assert (results[2]["ok"], results[2]["reason"]) == (False, "refused")
