@@ -18,24 +18,13 @@ from ansible_collections.cloudbackup.precheck.plugins.module_utils import sqlser
 from ansible_collections.cloudbackup.precheck.plugins.module_utils import sqlserver_ha_checks as ha
 from ansible_collections.cloudbackup.precheck.plugins.module_utils import sqlserver_restore_checks as restore
 from ansible_collections.cloudbackup.precheck.plugins.module_utils.registry import PrecheckError
+from sqlserver_rows import db, one
 from tds_server import TdsServer
 
 LABEL = "sql01:1433"
 ALL = ["full", "differential", "log"]
 ODD = "it's [odd]"
 ODD_Q = "[it's [odd]]]"
-
-
-def db(name, database_id=5, state="ONLINE", model="FULL", **extra):
-    row = {"name": name, "database_id": database_id, "state_desc": state, "recovery_model_desc": model,
-           "is_read_only": False, "is_in_standby": False, "source_database_id": None}
-    row.update(extra)
-    return S.normalize_database(row)
-
-
-def one(results):
-    assert len(results) == 1, results
-    return results[0]
 
 
 # -- sysadmin -----------------------------------------------------------------------------------

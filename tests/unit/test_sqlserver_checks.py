@@ -8,21 +8,10 @@ from ansible_collections.cloudbackup.precheck.plugins.module_utils import sqlser
 from ansible_collections.cloudbackup.precheck.plugins.module_utils import sqlserver_conn
 from ansible_collections.cloudbackup.precheck.plugins.module_utils import sqlserver_engine
 from ansible_collections.cloudbackup.precheck.plugins.module_utils.registry import PrecheckError
+from sqlserver_rows import db, one
 
 LABEL = "sql01:1433"
 ALL = ["full", "differential", "log"]
-
-
-def db(name, database_id=5, state="ONLINE", model="FULL", read_only=False, standby=False, source=None, **extra):
-    row = {"name": name, "database_id": database_id, "state_desc": state, "recovery_model_desc": model,
-           "is_read_only": read_only, "is_in_standby": standby, "source_database_id": source}
-    row.update(extra)
-    return S.normalize_database(row)
-
-
-def one(results):
-    assert len(results) == 1, results
-    return results[0]
 
 
 # -- names --------------------------------------------------------------------------------------
