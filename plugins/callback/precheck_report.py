@@ -24,7 +24,8 @@ description:
     (V(error), V(failed), V(warning), V(passed), or V(skipped) if every result was skipped).
     A host that was unreachable, failed a task before its precheck completed, or skipped every task
     is V(not_evaluated) with the reason, never passed."
-  - With O(output_dir) set it writes C(precheck.json), C(precheck-junit.xml) and C(precheck.md) there,
+  - With O(output_dir) set it writes the files of O(formats) there (C(precheck.json), C(precheck-junit.xml),
+    C(precheck.md), C(precheck.html)),
     each atomically (a temporary file in the same directory, then renamed). See the collection's
     C(docs/report.md) for every field.
   - Only result dicts and the fact are read into the report, never module arguments or C(invocation).

@@ -14,7 +14,7 @@ import socket
 from ansible_collections.cloudbackup.precheck.plugins.module_utils import probes
 from ansible_collections.cloudbackup.precheck.plugins.module_utils import results as R
 from ansible_collections.cloudbackup.precheck.plugins.module_utils.module import Engine
-from ansible_collections.cloudbackup.precheck.plugins.module_utils.registry import Context, register
+from ansible_collections.cloudbackup.precheck.plugins.module_utils.registry import Context, parallel_map, register
 
 HOST_ARGS = dict(
     region=dict(type="str"),
@@ -215,4 +215,4 @@ def control_network(ctx):
             return judge_route(value, probes.route_lookup(value, timeout))
         return judge_control_endpoint(value[0], value[1], probes.probe_tcp(value[0], value[1], timeout))
 
-    return probes.parallel_map(probe, [("route", a) for a in addresses] + [("tcp", e) for e in endpoints])
+    return parallel_map(probe, [("route", a) for a in addresses] + [("tcp", e) for e in endpoints])

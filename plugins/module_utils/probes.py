@@ -97,24 +97,6 @@ def _describe(exc):
     return getattr(exc, "strerror", None) or str(exc) or type(exc).__name__
 
 
-def parallel_map(function, items):
-    """Run independent probes side by side: each has its own deadline, so the whole costs about
-    one timeout instead of their sum."""
-    items = list(items)
-    out = [None] * len(items)
-
-    def work(index):
-        out[index] = function(items[index])
-
-    threads = [threading.Thread(target=work, args=(i,)) for i in range(len(items))]
-    for thread in threads:
-        thread.daemon = True
-        thread.start()
-    for thread in threads:
-        thread.join()
-    return out
-
-
 def probe_tcp(host, port, timeout):
     deadline = Deadline(timeout)
     started = time.monotonic()

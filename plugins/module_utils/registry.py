@@ -12,7 +12,6 @@ import time
 import traceback
 
 from ansible_collections.cloudbackup.precheck.plugins.module_utils import results as R
-from ansible_collections.cloudbackup.precheck.plugins.module_utils.probes import parallel_map
 
 REGISTRY = {}
 
@@ -57,19 +56,6 @@ class Check:
         self.permissions = permissions
         self.versions = versions
         self.applies = applies
-
-    def catalog_entry(self):
-        return {
-            "id": self.id,
-            "title": self.title,
-            "engine": self.engine,
-            "tags": self.tags,
-            "impact": self.impact,
-            "references": self.references,
-            "rule": self.rule,
-            "permissions": self.permissions,
-            "versions": self.versions,
-        }
 
 
 def register(check_id, title, impact, **meta):
@@ -187,6 +173,24 @@ def _run_one(check, context, selected_ids):
                                where.lineno), "internal")]
     duration_ms = int((time.monotonic() - start) * 1000)
     return [_complete(check, o, duration_ms) for o in outcomes]
+
+
+def parallel_map(function, items):
+    """Run independent work side by side (checks, network probes): each piece has its own deadline,
+    so the whole costs about one timeout instead of their sum."""
+    items = list(items)
+    out = [None] * len(items)
+
+    def work(index):
+        out[index] = function(items[index])
+
+    threads = [threading.Thread(target=work, args=(i,)) for i in range(len(items))]
+    for thread in threads:
+        thread.daemon = True
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return out
 
 
 def run_checks(selected, context, skipped=(), concurrent=False):

@@ -27,6 +27,7 @@ ERROR_CAUSES = (
     "refused",
     "timeout",
     "tls",
+    "protocol",
     "login_failed",
     "listener_refused",
     "driver_missing",

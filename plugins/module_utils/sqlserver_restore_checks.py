@@ -20,8 +20,7 @@ import re
 
 from ansible_collections.cloudbackup.precheck.plugins.module_utils import results as R
 from ansible_collections.cloudbackup.precheck.plugins.module_utils import sqlserver_conn
-from ansible_collections.cloudbackup.precheck.plugins.module_utils.probes import parallel_map
-from ansible_collections.cloudbackup.precheck.plugins.module_utils.registry import register
+from ansible_collections.cloudbackup.precheck.plugins.module_utils.registry import parallel_map, register
 from ansible_collections.cloudbackup.precheck.plugins.module_utils.sqlserver_common import (
     V2008, rows_by_id, can_see_definitions, database_check, database_files, as_int, login_of, lower_keys, major_version, num, plural,
     summary_check, as_text, who_fix, normalize_thumbprint, read_rows, sql_string, state_permission, unreadable)
