@@ -139,6 +139,7 @@ def _complete(check, outcome, duration_ms):
     result = dict(outcome)
     result.update({
         "id": check.id,
+        "code": "%s/%s" % (check.id, outcome.get("code") or outcome["status"]),
         "title": check.title,
         "engine": check.engine,
         "impact": list(check.impact),

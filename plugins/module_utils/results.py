@@ -11,7 +11,8 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-SCHEMA_VERSION = 1
+# 2 added `code`, a stable code per kind of finding, so that reports group one problem across targets.
+SCHEMA_VERSION = 2
 
 STATUSES = ("passed", "warning", "failed", "error", "skipped")
 
@@ -38,6 +39,7 @@ ERROR_CAUSES = (
 
 RESULT_KEYS = (
     "id",
+    "code",
     "title",
     "engine",
     "target",
@@ -52,11 +54,16 @@ RESULT_KEYS = (
 )
 
 
-def outcome(status, target, message, remediation="", details=None, cause=None):
-    """What a judging function returns; the runner adds the check's identity and timing."""
+def outcome(status, target, message, remediation="", details=None, cause=None, code=None):
+    """What a judging function returns; the runner adds the check's identity and timing.
+
+    `code` names the kind of finding within the check (`simple_with_log_planned`); the runner
+    prefixes the check id. Without one, an error's kind is its cause (`sqlserver.connection/timeout`)
+    and any other outcome's its status (`sqlserver.recovery_model/failed`)."""
     if status not in STATUSES:
         raise ValueError("unknown status %r" % (status,))
     return {
+        "code": code or (cause if status == "error" and cause else status),
         "status": status,
         "target": target,
         "message": message,
@@ -66,24 +73,24 @@ def outcome(status, target, message, remediation="", details=None, cause=None):
     }
 
 
-def passed(target, message, details=None):
-    return outcome("passed", target, message, details=details)
+def passed(target, message, details=None, code=None):
+    return outcome("passed", target, message, details=details, code=code)
 
 
-def warning(target, message, remediation="", details=None):
-    return outcome("warning", target, message, remediation, details)
+def warning(target, message, remediation="", details=None, code=None):
+    return outcome("warning", target, message, remediation, details, code=code)
 
 
-def failed(target, message, remediation="", details=None, cause=None):
-    return outcome("failed", target, message, remediation, details, cause=cause)
+def failed(target, message, remediation="", details=None, cause=None, code=None):
+    return outcome("failed", target, message, remediation, details, cause=cause, code=code)
 
 
-def error(target, message, cause, remediation="", details=None):
-    return outcome("error", target, message, remediation, details, cause=cause)
+def error(target, message, cause, remediation="", details=None, code=None):
+    return outcome("error", target, message, remediation, details, cause=cause, code=code)
 
 
-def skipped(target, message, details=None):
-    return outcome("skipped", target, message, details=details)
+def skipped(target, message, details=None, code=None):
+    return outcome("skipped", target, message, details=details, code=code)
 
 
 def summarize(results):

@@ -29,7 +29,7 @@ def test_https_endpoint_with_its_ca_passes_end_to_end(tmp_path, tls):
     run = run_playbook(tmp_path, inventory, playbook=fact_play(tmp_path))
     assert run.rc == 0, run
     fact = json.loads((tmp_path / "localhost.json").read_text())
-    assert fact["ready"] is True and fact["schema_version"] == 1 and fact["run_id"]
+    assert fact["ready"] is True and fact["schema_version"] == 2 and fact["run_id"]
     (oss,) = [r for r in fact["results"] if r["id"] == "host.oss_connectivity"]
     assert oss["status"] == "passed" and "HTTP 403" in oss["message"]
     assert run.report["hosts"]["localhost"]["verdict"] == "ready"

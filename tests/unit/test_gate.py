@@ -53,7 +53,7 @@ def test_fact_gathers_plain_loop_and_skipped_registrations():
     loop_run = {"results": [{"check_results": [result("mysql.binlog", "failed", ["log_backup"], "db:3306")]},
                             {"skipped": True}]}
     fact = precheck_fact([host_run, loop_run, {}, {"skipped": True}], "run-1")
-    assert fact["run_id"] == "run-1" and fact["schema_version"] == 1
+    assert fact["run_id"] == "run-1" and fact["schema_version"] == 2
     assert [r["id"] for r in fact["results"]] == ["host.oss_connectivity", "mysql.binlog"]
     assert fact["ready"] is False and [r["id"] for r in fact["blocking"]] == ["mysql.binlog"]
     assert fact["summary"]["failed"] == 1 and fact["summary"]["total"] == 2
