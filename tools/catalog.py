@@ -17,9 +17,9 @@ ENGINES = (("host", "Host"), ("sqlserver", "SQL Server"), ("oracle", "Oracle"), 
 def load_registry():
     sys.path.insert(0, os.path.join(ROOT, ".venv", "collections"))
     package = "ansible_collections.cloudbackup.precheck.plugins.module_utils"
-    for path in sorted(glob.glob(os.path.join(ROOT, "plugins", "module_utils", "*_checks.py"))):
-        importlib.import_module("%s.%s" % (package, os.path.basename(path)[:-3]))
-    return importlib.import_module(package + ".registry")
+    for path in sorted(glob.glob(os.path.join(ROOT, "plugins", "module_utils", "*", "engine.py"))):
+        importlib.import_module("%s.%s.engine" % (package, os.path.basename(os.path.dirname(path))))
+    return importlib.import_module(package + ".core.registry")
 
 
 def cell(text):

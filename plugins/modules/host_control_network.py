@@ -54,12 +54,12 @@ msg:
   type: str
 """
 
-from ansible_collections.cloudbackup.precheck.plugins.module_utils import host_checks
-from ansible_collections.cloudbackup.precheck.plugins.module_utils.module import run_module
+from ansible_collections.cloudbackup.precheck.plugins.module_utils.host import engine
+from ansible_collections.cloudbackup.precheck.plugins.module_utils.core.module import run_module
 
 
 def main():
-    run_module(host_checks.ENGINE, "host.control_network")
+    run_module(engine.ENGINE, "host.control_network")
 
 
 if __name__ == "__main__":

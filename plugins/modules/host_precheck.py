@@ -114,12 +114,12 @@ msg:
   type: str
 """
 
-from ansible_collections.cloudbackup.precheck.plugins.module_utils import host_checks
-from ansible_collections.cloudbackup.precheck.plugins.module_utils.module import run_module
+from ansible_collections.cloudbackup.precheck.plugins.module_utils.host import engine
+from ansible_collections.cloudbackup.precheck.plugins.module_utils.core.module import run_module
 
 
 def main():
-    run_module(host_checks.ENGINE)
+    run_module(engine.ENGINE)
 
 
 if __name__ == "__main__":

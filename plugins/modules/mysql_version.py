@@ -58,12 +58,12 @@ msg:
   type: str
 """
 
-from ansible_collections.cloudbackup.precheck.plugins.module_utils import mysql_checks
-from ansible_collections.cloudbackup.precheck.plugins.module_utils.module import run_module
+from ansible_collections.cloudbackup.precheck.plugins.module_utils.mysql import engine
+from ansible_collections.cloudbackup.precheck.plugins.module_utils.core.module import run_module
 
 
 def main():
-    run_module(mysql_checks.ENGINE, "mysql.version")
+    run_module(engine.ENGINE, "mysql.version")
 
 
 if __name__ == "__main__":

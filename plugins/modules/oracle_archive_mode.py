@@ -56,12 +56,12 @@ msg:
   type: str
 """
 
-from ansible_collections.cloudbackup.precheck.plugins.module_utils import oracle_checks
-from ansible_collections.cloudbackup.precheck.plugins.module_utils.module import run_module
+from ansible_collections.cloudbackup.precheck.plugins.module_utils.oracle import engine
+from ansible_collections.cloudbackup.precheck.plugins.module_utils.core.module import run_module
 
 
 def main():
-    run_module(oracle_checks.ENGINE, "oracle.archive_mode")
+    run_module(engine.ENGINE, "oracle.archive_mode")
 
 
 if __name__ == "__main__":

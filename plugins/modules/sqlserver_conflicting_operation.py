@@ -60,12 +60,12 @@ msg:
   type: str
 """
 
-from ansible_collections.cloudbackup.precheck.plugins.module_utils import sqlserver_engine
-from ansible_collections.cloudbackup.precheck.plugins.module_utils.module import run_module
+from ansible_collections.cloudbackup.precheck.plugins.module_utils.sqlserver import engine
+from ansible_collections.cloudbackup.precheck.plugins.module_utils.core.module import run_module
 
 
 def main():
-    run_module(sqlserver_engine.ENGINE, "sqlserver.conflicting_operation")
+    run_module(engine.ENGINE, "sqlserver.conflicting_operation")
 
 
 if __name__ == "__main__":

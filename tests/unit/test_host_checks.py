@@ -7,7 +7,9 @@ import time
 import pytest
 
 import endpoints
-from ansible_collections.cloudbackup.precheck.plugins.module_utils import host_checks, probes
+from ansible_collections.cloudbackup.precheck.plugins.module_utils.host import checks as host_checks
+from ansible_collections.cloudbackup.precheck.plugins.module_utils.core import probes
+from ansible_collections.cloudbackup.precheck.plugins.module_utils.host import engine as host_engine
 
 COLLECTIONS = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))),
                            ".venv", "collections")
@@ -48,7 +50,7 @@ def test_parse_endpoint_rejects_with_the_option_and_valid_forms(value, message):
 
 
 def test_validate_names_each_bad_option():
-    problems = host_checks.validate(params(timeout=-1, region="Hangzhou", oss_endpoint="x:70000",
+    problems = host_engine.validate(params(timeout=-1, region="Hangzhou", oss_endpoint="x:70000",
                                            control_endpoints=["ok.example.com:443", "noport.example.com"],
                                            control_route_addresses=["10.0.0.1", "nope"]))
     text = "\n".join(problems)
@@ -59,7 +61,7 @@ def test_validate_names_each_bad_option():
     assert "control_route_addresses: 10.0.0.1 is outside 100.64.0.0/10" in text
     assert "control_route_addresses: 'nope' is not an IPv4 address" in text
     assert len(problems) == 6
-    assert host_checks.validate(params(region="cn-hangzhou")) == []
+    assert host_engine.validate(params(region="cn-hangzhou")) == []
 
 
 def test_region_gives_the_internal_endpoint_and_explicit_endpoint_wins():
@@ -141,7 +143,7 @@ def test_route_lookup_in_a_namespace_with_blackhole_and_unreachable_routes():
         for route in (["blackhole", "100.64.0.0/11"], ["unreachable", "100.96.0.0/11"]):
             subprocess.run(["ip", "-n", ns, "route", "add"] + route, check=True)
         code = ("import json, sys; sys.path.insert(0, %r); "
-                "from ansible_collections.cloudbackup.precheck.plugins.module_utils import probes; "
+                "from ansible_collections.cloudbackup.precheck.plugins.module_utils.core import probes; "
                 "print(json.dumps([probes.route_lookup(a, 3) for a in ('100.64.0.1', '100.96.0.1', '10.0.0.1')]))"
                 % COLLECTIONS)
         out = subprocess.run(["ip", "netns", "exec", ns, sys.executable, "-c", code], check=True,

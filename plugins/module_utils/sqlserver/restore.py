@@ -5,7 +5,7 @@
 restore file list within Azure Backup's 20,000-byte limit, the configured databases exist, no
 same-name database on a restore target, and every SQL Server instance of the host answers (one
 faulty instance hides the host as a restore target). The options, their validation and the shared
-helpers are in sqlserver_common.py.
+helpers are in common.py.
 
 The judge_* functions take plain rows and options and are unit-tested without a server. Every
 statement is a SELECT; the instances of the host are probed with a TDS pre-login, without a login.
@@ -18,13 +18,14 @@ __metaclass__ = type
 import json
 import re
 
-from ansible_collections.cloudbackup.precheck.plugins.module_utils import results as R
-from ansible_collections.cloudbackup.precheck.plugins.module_utils import sqlserver_conn
-from ansible_collections.cloudbackup.precheck.plugins.module_utils.registry import parallel_map, register
-from ansible_collections.cloudbackup.precheck.plugins.module_utils.sqlserver_common import (
+from ansible_collections.cloudbackup.precheck.plugins.module_utils.core import results as R
+from ansible_collections.cloudbackup.precheck.plugins.module_utils.sqlserver import connection as sqlserver_conn
+from ansible_collections.cloudbackup.precheck.plugins.module_utils.core.registry import register
+from ansible_collections.cloudbackup.precheck.plugins.module_utils.core.runner import parallel_map
+from ansible_collections.cloudbackup.precheck.plugins.module_utils.sqlserver.common import (
     V2008, rows_by_id, can_see_definitions, database_check, database_files, as_int, login_of, lower_keys, major_version, num, plural,
     summary_check, as_text, who_fix, normalize_thumbprint, read_rows, sql_string, state_permission, unreadable)
-from ansible_collections.cloudbackup.precheck.plugins.module_utils.sqlserver_conn import quote_name
+from ansible_collections.cloudbackup.precheck.plugins.module_utils.sqlserver.connection import quote_name
 
 AZURE_BIN = "C:\\Program Files\\Azure Workload Backup\\bin"
 RESTORE_OVERRIDE_DIR = AZURE_BIN + "\\plugins\\SQL*"

@@ -4,7 +4,7 @@
 """SQL Server check items on the backups themselves and the chain they build (seed 004): no BACKUP
 or RESTORE running, no log or full backups by another product, a full backup for log and
 differential backups to start from, and room in the transaction log. The options, their validation
-and the shared helpers are in sqlserver_common.py.
+and the shared helpers are in common.py.
 
 The judge_* functions take plain rows and options and are unit-tested without a server. Every
 statement is a SELECT; the only value sent with one is a bound parameter (the backup window in hours).
@@ -16,13 +16,12 @@ __metaclass__ = type
 
 import fnmatch
 
-from ansible_collections.cloudbackup.precheck.plugins.module_utils import results as R
-from ansible_collections.cloudbackup.precheck.plugins.module_utils.registry import register
-from ansible_collections.cloudbackup.precheck.plugins.module_utils.sqlserver_checks import BACKUP_TYPES
-from ansible_collections.cloudbackup.precheck.plugins.module_utils.sqlserver_common import (
-    V2008, can_see_definitions, database_check, database_files, as_int, login_of, lower_keys, major_version, num, plural,
+from ansible_collections.cloudbackup.precheck.plugins.module_utils.core import results as R
+from ansible_collections.cloudbackup.precheck.plugins.module_utils.core.registry import register
+from ansible_collections.cloudbackup.precheck.plugins.module_utils.sqlserver.common import (
+    BACKUP_TYPES, V2008, can_see_definitions, database_check, database_files, as_int, login_of, lower_keys, major_version, num, plural,
     summary_check, as_text, who_fix, read_rows, sql_string, state_permission, unreadable)
-from ansible_collections.cloudbackup.precheck.plugins.module_utils.sqlserver_conn import quote_name
+from ansible_collections.cloudbackup.precheck.plugins.module_utils.sqlserver.connection import quote_name
 
 NUL_DEVICES = ("NUL", "NUL:", "\\\\.\\NUL")
 
@@ -32,7 +31,7 @@ LOG_STATS_FROM = (13, 5026)
 
 # -- statements -------------------------------------------------------------------------------
 # Column aliases are lower case: rows come back as dicts keyed by them. Aliases of sys.databases are
-# not `d`, so that they never look like the database list statement of sqlserver_checks.
+# not `d`, so that they never look like the database list statement of gathering.py.
 
 REQUESTS_SQL = """SELECT r.session_id, r.database_id, r.command, r.start_time, r.percent_complete, r.status,
  s.login_name, s.program_name, s.host_name

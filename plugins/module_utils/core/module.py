@@ -11,8 +11,9 @@ import copy
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.cloudbackup.precheck.plugins.module_utils import registry
-from ansible_collections.cloudbackup.precheck.plugins.module_utils import results as R
+from ansible_collections.cloudbackup.precheck.plugins.module_utils.core import registry
+from ansible_collections.cloudbackup.precheck.plugins.module_utils.core import runner
+from ansible_collections.cloudbackup.precheck.plugins.module_utils.core import results as R
 
 SELECTION_ARGS = dict(
     checks=dict(type="list", elements="str", default=["all"]),
@@ -34,10 +35,13 @@ def headline(engine, target, results):
 
 class Engine:
     """What a module needs to know of an engine: its options, their validation, how to build the
-    run's context (connection, target), and whether its checks may run side by side."""
+    run's context (connection, target), whether its checks may run side by side, and the files of
+    its items (imported by the engine, so that they are registered and bundled with its modules)."""
 
-    def __init__(self, name, argument_spec, context, validate=None, concurrent=False, **module_kwargs):
+    def __init__(self, name, argument_spec, context, validate=None, concurrent=False, items=(), **module_kwargs):
         self.name = name
+        self.items = tuple(items)
+        registry.order_items(name, self.items)
         self.argument_spec = argument_spec
         self.context = context
         self.validate = validate
@@ -66,7 +70,7 @@ def run_module(engine, check_id=None):
     except registry.SelectionError as exc:
         module.fail_json(msg=str(exc))
     context = engine.context(module.params)
-    results = registry.run_checks(selected, context, skipped, concurrent=engine.concurrent)
+    results = runner.run_checks(selected, context, skipped, concurrent=engine.concurrent)
     module.exit_json(
         changed=False,
         schema_version=R.SCHEMA_VERSION,

@@ -3,18 +3,18 @@
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
 """SQL Server check item: the login the backup agent uses is a member of the sysadmin server role
 (Azure UserErrorSQLNoSysadminMembership). The options, their validation and the shared helpers are
-in sqlserver_common.py.
+in common.py.
 """
 
 from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-from ansible_collections.cloudbackup.precheck.plugins.module_utils import results as R
-from ansible_collections.cloudbackup.precheck.plugins.module_utils.registry import register
-from ansible_collections.cloudbackup.precheck.plugins.module_utils.sqlserver_common import (
+from ansible_collections.cloudbackup.precheck.plugins.module_utils.core import results as R
+from ansible_collections.cloudbackup.precheck.plugins.module_utils.core.registry import register
+from ansible_collections.cloudbackup.precheck.plugins.module_utils.sqlserver.common import (
     V2008, as_int, login_of, lower_keys, major_version, read_rows, sql_string, unreadable)
-from ansible_collections.cloudbackup.precheck.plugins.module_utils.sqlserver_conn import quote_name
+from ansible_collections.cloudbackup.precheck.plugins.module_utils.sqlserver.connection import quote_name
 
 # -- statements -------------------------------------------------------------------------------
 

@@ -11,13 +11,13 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-import atexit
 import re
 
-from ansible_collections.cloudbackup.precheck.plugins.module_utils import mysql_conn
-from ansible_collections.cloudbackup.precheck.plugins.module_utils import results as R
-from ansible_collections.cloudbackup.precheck.plugins.module_utils.module import Engine
-from ansible_collections.cloudbackup.precheck.plugins.module_utils.registry import Context, PrecheckError, register
+from ansible_collections.cloudbackup.precheck.plugins.module_utils.mysql import connection as mysql_conn
+from ansible_collections.cloudbackup.precheck.plugins.module_utils.core import results as R
+from ansible_collections.cloudbackup.precheck.plugins.module_utils.core.registry import PrecheckError, register
+from ansible_collections.cloudbackup.precheck.plugins.module_utils.mysql.gathering import (
+    BINLOG_VARIABLES, FLAVOUR_NAMES, parse_server_version, quote_account, split_account, unquote_name)
 
 # The supported versions are data: FLAVOUR -> "MIN-MAX", MAX being a release series (8.0 = every 8.0.x).
 # Percona Server and other MySQL builds are judged as MySQL; MariaDB by its own numbers.
@@ -26,22 +26,6 @@ SUPPORTED_VERSIONS = {
     "mariadb": "10.0-11",
 }
 
-FLAVOUR_NAMES = {"mysql": "MySQL", "mariadb": "MariaDB", "tidb": "TiDB"}
-
-CHECK_ARGS = dict(
-    supported_versions=dict(type="dict", default=dict(SUPPORTED_VERSIONS)),
-    backup_user=dict(type="str"),
-    binlog_min_retention_hours=dict(type="float", default=24.0),
-)
-
-MYSQL_ARGS = dict(mysql_conn.CONNECTION_ARGS)
-MYSQL_ARGS.update(CHECK_ARGS)
-
-# The global variables mysql.binlog reads; the ones a version lacks are simply absent.
-BINLOG_VARIABLES = (
-    "log_bin", "log_bin_basename", "binlog_format", "binlog_row_image", "gtid_mode", "gtid_strict_mode",
-    "binlog_expire_logs_seconds", "expire_logs_days", "binlog_expire_logs_auto_purge", "server_id",
-)
 
 # Why a backup needs each privilege; MariaDB 10.5.2 renamed REPLICATION CLIENT to BINLOG MONITOR.
 PRIVILEGE_USES = {
@@ -54,40 +38,6 @@ PRIVILEGE_USES = {
 }
 
 # -- versions ---------------------------------------------------------------------------------
-
-_VERSION = re.compile(r"^(\d+)\.(\d+)(?:\.(\d+))?")
-
-
-def parse_server_version(version, comment=""):
-    """VERSION() and @@version_comment -> flavour, numbers and names.
-
-    `5.5.5-10.3.39-MariaDB` (the replication prefix old MariaDB shows in handshakes) is read as 10.3.39."""
-    text = (version or "").strip()
-    lowered = ("%s %s" % (text, comment or "")).lower()
-    if "mariadb" in lowered and re.match(r"^5\.5\.5-\d", text):
-        text = text[len("5.5.5-"):]
-    match = _VERSION.match(text)
-    numbers = tuple(int(part or 0) for part in match.groups()) if match else None
-    if "mariadb" in lowered:
-        flavour = "mariadb"
-    elif "tidb" in lowered:
-        flavour = "tidb"
-    else:
-        flavour = "mysql"
-    distribution = None
-    if "percona" in lowered:
-        distribution = "Percona Server"
-    elif flavour == "mysql" and "aurora" in lowered:
-        distribution = "Aurora MySQL"
-    return {
-        "flavour": flavour,
-        "name": FLAVOUR_NAMES.get(flavour, flavour),
-        "version": numbers,
-        "version_text": ".".join(str(n) for n in numbers) if numbers else text,
-        "raw": version,
-        "comment": comment or "",
-        "distribution": distribution,
-    }
 
 
 def parse_version_range(text):
@@ -269,13 +219,6 @@ def _strip_grantee(text):
     return re.split(r"\s+(?:IDENTIFIED|WITH|REQUIRE|PASSWORD|ACCOUNT|AS)\b", text.strip(), 1, flags=re.I)[0]
 
 
-def _unquote_name(text):
-    text = text.strip()
-    if len(text) >= 2 and text[0] == text[-1] and text[0] in "`'\"":
-        return text[1:-1]
-    return text
-
-
 def parse_grants(lines):
     """SHOW GRANTS rows -> {"global": [...], "all": bool, "roles": [...]}.
 
@@ -298,7 +241,7 @@ def parse_grants(lines):
         match = _GRANT_ROLE.match(text)
         if match:
             for role in _split_top_level(match.group("roles")):
-                name = "@".join(_unquote_name(p) for p in role.split("@"))
+                name = "@".join(unquote_name(p) for p in role.split("@"))
                 if name not in roles:
                     roles.append(name)
     return {"global": privileges, "all": has_all, "roles": roles}
@@ -315,19 +258,6 @@ def required_privileges(server):
     if server["flavour"] == "mysql" and version >= (8, 0, 0):
         needed.append(("BACKUP_ADMIN", ("BACKUP_ADMIN",)))
     return needed
-
-
-def split_account(text):
-    """`user@host` (CURRENT_USER() or the backup_user option) -> (user, host); host `%` if absent."""
-    text = (text or "").strip()
-    if "@" not in text:
-        return _unquote_name(text), "%"
-    user, host = text.rsplit("@", 1)
-    return _unquote_name(user), _unquote_name(host)
-
-
-def quote_account(user, host):
-    return "%s@%s" % (mysql_conn.quote_string(user), mysql_conn.quote_string(host))
 
 
 def judge_privileges(server, grants, account, target):
@@ -361,103 +291,6 @@ def judge_privileges(server, grants, account, target):
         "Run as an administrator: %s" % grant, details)]
 
 
-# -- validation -------------------------------------------------------------------------------
-
-def validate(params):
-    problems = mysql_conn.validate_connection(params)
-    option = params.get("supported_versions") or {}
-    for flavour, text in option.items():
-        if str(flavour).lower() not in FLAVOUR_NAMES:
-            problems.append("supported_versions: unknown server flavour %r (valid keys: %s)"
-                            % (flavour, ", ".join(sorted(FLAVOUR_NAMES))))
-            continue
-        try:
-            parse_version_range(text)
-        except ValueError as exc:
-            problems.append("supported_versions.%s: %s" % (flavour, exc))
-    hours = params.get("binlog_min_retention_hours")
-    if hours is None or hours < 0:
-        problems.append("binlog_min_retention_hours: must be 0 (no minimum) or a positive number of hours, got %r"
-                        % (hours,))
-    backup_user = params.get("backup_user")
-    if backup_user is not None:
-        user, host = split_account(backup_user)
-        if not user or not host:
-            problems.append("backup_user: %r is not an account (valid forms: name or name@host, for example "
-                            "backup@localhost or backup@%%)" % backup_user)
-    return problems
-
-
-# -- context and gathering ----------------------------------------------------------------------
-
-class MysqlContext(Context):
-    """One connection per run, opened on first use, closed at exit; each data set read once."""
-
-    def __init__(self, params):
-        self.settings = mysql_conn.resolve_settings(params)
-        super(MysqlContext, self).__init__(params, self.settings["label"],
-                                           secrets=[self.settings["password"], params.get("login_password")])
-
-    def connection(self):
-        def open_connection():
-            connection = mysql_conn.connect(self.settings)
-            atexit.register(connection.close)
-            return connection
-        return self.cached("connection", open_connection)
-
-    def server(self):
-        def read():
-            connection = self.connection()
-            version, comment, current_user = connection.query(
-                "SELECT VERSION(), @@version_comment, CURRENT_USER()", what="the server version")[0]
-            cipher = connection.query("SHOW SESSION STATUS LIKE 'Ssl_cipher'", what="the TLS status")
-            server = parse_server_version(version, comment)
-            server.update({"current_user": current_user, "tls_cipher": (cipher[0][1] if cipher else "") or None,
-                           "connect_ms": connection.elapsed_ms})
-            return server
-        return self.cached("server", read)
-
-    def variables(self):
-        def read():
-            rows = self.connection().query(
-                "SHOW GLOBAL VARIABLES WHERE Variable_name IN (%s)" % ", ".join(["%s"] * len(BINLOG_VARIABLES)),
-                BINLOG_VARIABLES, what="the global variables")
-            return dict((str(name).lower(), value) for name, value in rows)
-        return self.cached("variables", read)
-
-    def account(self):
-        """The account whose privileges are judged: backup_user, or the login account."""
-        if self.params.get("backup_user"):
-            return split_account(self.params["backup_user"])
-        return split_account(self.server()["current_user"])
-
-    def grants(self):
-        def read():
-            connection = self.connection()
-            if self.params.get("backup_user"):
-                user, host = self.account()
-                try:
-                    return connection.query("SHOW GRANTS FOR %s@%s", (user, host), what="the grants of %s"
-                                            % quote_account(user, host))
-                except PrecheckError as exc:
-                    if exc.details.get("error_code") == mysql_conn.ER_NONEXISTING_GRANT:
-                        return None
-                    if exc.cause == "permission":
-                        exc.remediation = (
-                            "Reading the grants of another account needs SELECT on the mysql schema: log in as the "
-                            "backup user itself (leave backup_user unset), or GRANT SELECT ON mysql.* TO %s;"
-                            % quote_account(*split_account(self.server()["current_user"])))
-                    raise
-            # The session's own grants: in MariaDB these include the privileges of the active role.
-            return connection.query("SHOW GRANTS", what="the grants of the login account")
-        return self.cached("grants", read)
-
-
-def mysql_context(params):
-    return MysqlContext(params)
-
-
-ENGINE = Engine("mysql", MYSQL_ARGS, mysql_context, validate=validate)
 
 
 # -- check items ------------------------------------------------------------------------------

@@ -3,7 +3,7 @@
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
 """SQL Server check items on high availability (seed 004): no database takes part in database
 mirroring, and the backup preference of each availability group can be met. The options, their
-validation and the shared helpers are in sqlserver_common.py.
+validation and the shared helpers are in common.py.
 
 The judge_* functions take plain rows and are unit-tested without a server. Every statement is a
 SELECT.
@@ -13,17 +13,16 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-from ansible_collections.cloudbackup.precheck.plugins.module_utils import results as R
-from ansible_collections.cloudbackup.precheck.plugins.module_utils.registry import PrecheckError, register
-from ansible_collections.cloudbackup.precheck.plugins.module_utils.sqlserver_checks import BACKUP_TYPES
-from ansible_collections.cloudbackup.precheck.plugins.module_utils.sqlserver_common import (
-    V2008, rows_by_id, as_int, login_of, lower_keys, major_version, summary_check, read_rows, sql_string, state_permission,
+from ansible_collections.cloudbackup.precheck.plugins.module_utils.core import results as R
+from ansible_collections.cloudbackup.precheck.plugins.module_utils.core.registry import PrecheckError, register
+from ansible_collections.cloudbackup.precheck.plugins.module_utils.sqlserver.common import (
+    BACKUP_TYPES, names_text, V2008, rows_by_id, as_int, login_of, lower_keys, major_version, summary_check, read_rows, sql_string, state_permission,
     unreadable)
-from ansible_collections.cloudbackup.precheck.plugins.module_utils.sqlserver_conn import quote_name
+from ansible_collections.cloudbackup.precheck.plugins.module_utils.sqlserver.connection import quote_name
 
 # -- statements -------------------------------------------------------------------------------
 # Column aliases are lower case: rows come back as dicts keyed by them. Aliases of sys.databases are
-# not `d`, so that they never look like the database list statement of sqlserver_checks.
+# not `d`, so that they never look like the database list statement of gathering.py.
 
 AG_DATABASES_SQL = """SELECT adb.database_id, ag.name AS ag_name,
  sys.fn_hadr_backup_is_preferred_replica(adb.name) AS is_preferred_replica
@@ -42,10 +41,6 @@ AG_REPLICAS_FROM = """ FROM sys.availability_groups AS ag
 
 
 # -- small helpers ----------------------------------------------------------------------------
-
-def _names(names, limit=10):
-    shown = ", ".join(names[:limit])
-    return shown + (" and %d more" % (len(names) - limit) if len(names) > limit else "")
 
 
 # -- judging: database mirroring --------------------------------------------------------------
@@ -195,9 +190,9 @@ def judge_availability_groups(databases, ag_databases, replicas, states, backup_
                                       "copy-only backups run on %s, which must have the backup agent registered "
                                       "(Azure FabricSvcBackupPreferenceCheckFailedUserError)"
                                       % (_PREFERENCES.get(preference, preference or "unknown"),
-                                         _names(candidates) if candidates else "another replica"),
+                                         names_text(candidates, 10) if candidates else "another replica"),
                            "Install and register the backup agent on %s too and run this precheck there, or let this "
-                           "replica take them: %s" % (_names(candidates) if candidates else "every replica", change)))
+                           "replica take them: %s" % (names_text(candidates, 10) if candidates else "every replica", change)))
         elif preferred is None:
             issues.append(("warning", "whether this replica is the preferred backup replica is unknown "
                                       "(sys.fn_hadr_backup_is_preferred_replica returned NULL)",
@@ -207,7 +202,7 @@ def judge_availability_groups(databases, ag_databases, replicas, states, backup_
                 r["connected_state_desc"]).upper() != "CONNECTED"]
             if down:
                 issues.append(("warning", "replica %s of %s %s not connected"
-                               % (_names(down), group_q, "is" if len(down) == 1 else "are"),
+                               % (names_text(down, 10), group_q, "is" if len(down) == 1 else "are"),
                                "Check the replica's SQL Server service and the availability group endpoint "
                                "(sys.dm_hadr_availability_replica_states)."))
         head = "Database %s on %s (availability group %s, this replica %s)" % (quoted, label, group_q,

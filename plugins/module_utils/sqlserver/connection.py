@@ -23,8 +23,8 @@ import sys
 import threading
 import time
 
-from ansible_collections.cloudbackup.precheck.plugins.module_utils import probes
-from ansible_collections.cloudbackup.precheck.plugins.module_utils.registry import PrecheckError
+from ansible_collections.cloudbackup.precheck.plugins.module_utils.core import probes
+from ansible_collections.cloudbackup.precheck.plugins.module_utils.core.registry import PrecheckError
 
 CONNECTION_CHECK = "sqlserver.connection"
 

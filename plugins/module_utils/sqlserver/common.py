@@ -5,12 +5,12 @@
 and the validation of them, and the helpers that read a data set, turn a refused statement into an
 `error` result naming the permission, and report per database or with one `passed` on the instance.
 
-The items are in sqlserver_access_checks.py (sysadmin), sqlserver_backup_chain_checks.py (running
-operations, backups by other products, the full backup base, log space), sqlserver_ha_checks.py
-(database mirroring, availability groups) and sqlserver_restore_checks.py (TDE certificates, the file
-list size, configured databases, restore targets, the other instances of the host).
+The items are in access.py (sysadmin), backup_chain.py (running operations, backups by other
+products, the full backup base, log space), ha.py (database mirroring, availability groups) and
+restore.py (TDE certificates, the file list size, configured databases, restore targets, the other
+instances of the host).
 
-Each data set is read through the SqlServerContext of sqlserver_checks (memoized per instance), so an
+Each data set is read through the SqlServerContext of gathering.py (memoized per instance), so an
 engine run reads each statement once however many items use it. Every statement is a SELECT; the only
 values sent with a statement are bound parameters (the backup window in hours, a login name).
 """
@@ -21,12 +21,54 @@ __metaclass__ = type
 
 import re
 
-from ansible_collections.cloudbackup.precheck.plugins.module_utils import results as R
-from ansible_collections.cloudbackup.precheck.plugins.module_utils import sqlserver_conn
-from ansible_collections.cloudbackup.precheck.plugins.module_utils.registry import PrecheckError
-from ansible_collections.cloudbackup.precheck.plugins.module_utils.sqlserver_checks import (
-    selection_results, visibility_result)
-from ansible_collections.cloudbackup.precheck.plugins.module_utils.sqlserver_conn import quote_name
+from ansible_collections.cloudbackup.precheck.plugins.module_utils.core import results as R
+from ansible_collections.cloudbackup.precheck.plugins.module_utils.sqlserver import connection as sqlserver_conn
+from ansible_collections.cloudbackup.precheck.plugins.module_utils.core.registry import PrecheckError
+from ansible_collections.cloudbackup.precheck.plugins.module_utils.sqlserver.connection import quote_name
+
+BACKUP_TYPES = ("full", "differential", "log")
+
+
+def names_text(names, limit=20):
+    shown = ", ".join(names[:limit])
+    return shown + (" and %d more" % (len(names) - limit) if len(names) > limit else "")
+
+
+def selection_results(selection, label, what, report_unmatched=False):
+    """Instance-level results about the selection itself: what was left out, and an empty selection."""
+    results = []
+    if selection["excluded"]:
+        results.append(R.skipped(label, "%d database(s) on %s are not checked for %s (databases_include/"
+                                        "databases_exclude): %s." % (len(selection["excluded"]), label, what,
+                                                                     names_text(selection["excluded"])),
+                                 details={"excluded": selection["excluded"]}))
+    if report_unmatched:
+        for pattern in selection["unmatched"]:
+            results.append(R.warning(label, "databases_include pattern '%s' matches no database on %s: a database "
+                                            "of that name cannot be backed up because it does not exist (or the "
+                                            "login cannot see it)." % (pattern, label),
+                                     "Check the name against sys.databases on %s (names match case-insensitively, "
+                                     "with * ? and [...] as wildcards), or remove it from databases_include."
+                                     % label, details={"pattern": pattern}))
+    if not selection["selected"]:
+        results.append(R.warning(label, "No database on %s was checked for %s: %d visible, none selected by "
+                                        "databases_include/databases_exclude (tempdb is never checked)."
+                                 % (label, what, selection["visible"]),
+                                 "Check databases_include and databases_exclude.",
+                                 details={"visible": selection["visible"]}))
+    return results
+
+
+def visibility_result(permissions, login, label, visible):
+    """An `error` result when the login cannot see every database in sys.databases, else None."""
+    if permissions.get("is_sysadmin") == 1 or permissions.get("view_any_database") != 0:
+        return None
+    return R.error(label, "The login '%s' lacks VIEW ANY DATABASE on %s, so sys.databases shows it only master, "
+                          "tempdb and the databases it owns (%d visible): the other databases were not checked."
+                   % (login or "?", label, visible), "permission",
+                   "GRANT VIEW ANY DATABASE TO %s; (the role public has it by default; a REVOKE or DENY removed it)."
+                   % quote_name(login or "login"), details={"visible": visible, "permission": "VIEW ANY DATABASE"})
+
 
 # -- options ----------------------------------------------------------------------------------
 
@@ -58,7 +100,7 @@ _THUMBPRINT = re.compile(r"^[0-9A-F]{40}$")
 V2008 = "SQL Server 2008 and later"
 
 
-def validate(params):
+def validate_backup_options(params):
     """Problems with the options of the backup check items, each naming the option."""
     problems = []
     warn, fail = params.get("log_space_warn_percent"), params.get("log_space_fail_percent")

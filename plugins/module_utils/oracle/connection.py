@@ -22,7 +22,7 @@ import sys
 import threading
 import time
 
-from ansible_collections.cloudbackup.precheck.plugins.module_utils.registry import Context, PrecheckError
+from ansible_collections.cloudbackup.precheck.plugins.module_utils.core.registry import PrecheckError
 
 try:
     import oracledb
@@ -273,14 +273,14 @@ def validate_connection(params):
 # Bounded calls
 # ---------------------------------------------------------------------------------------------
 
-class _Abandoned(Exception):
+class Abandoned(Exception):
     pass
 
 
 def bounded_call(function, timeout, on_late_result=None):
     """Run `function` in a daemon thread and stop waiting after `timeout` seconds.
 
-    Returns its value or raises its exception; raises _Abandoned when the time is up. A value
+    Returns its value or raises its exception; raises Abandoned when the time is up. A value
     that arrives after we gave up is handed to `on_late_result` (to close a late connection)."""
     box = {}
     lock = threading.Lock()
@@ -305,7 +305,7 @@ def bounded_call(function, timeout, on_late_result=None):
     with lock:
         if "value" not in box and "error" not in box:
             box["abandoned"] = True
-            raise _Abandoned()
+            raise Abandoned()
     if "error" in box:
         raise box["error"]
     return box["value"]
@@ -322,7 +322,7 @@ def _close_bounded(connection):
     """At exit: log off, but never let a hung server keep the module process alive."""
     try:
         bounded_call(lambda: _close_quietly(connection), 2.0)
-    except _Abandoned:
+    except Abandoned:
         pass
 
 
@@ -492,7 +492,7 @@ def open_connection(params, label):
 
     try:
         connection = bounded_call(attempt, timeout, on_late_result=_close_quietly)
-    except _Abandoned:
+    except Abandoned:
         raise PrecheckError(
             "timeout",
             "No answer from the listener at %s for %s within %g s: TCP was accepted or is still pending, but the "
@@ -517,110 +517,3 @@ def open_connection(params, label):
         "mode": params.get("mode") or "default",
     }
     return connection, info
-
-
-# ---------------------------------------------------------------------------------------------
-# Queries
-# ---------------------------------------------------------------------------------------------
-
-def _plain(value):
-    """Rows become JSON-safe plain values (dates as ISO text)."""
-    if hasattr(value, "isoformat"):
-        return value.isoformat()
-    return value
-
-
-def fetch_rows(connection, sql, params=None):
-    """Run one read-only query; rows as dicts keyed by lower-case column name."""
-    cursor = connection.cursor()
-    try:
-        cursor.execute(sql, params or {})
-        columns = [d[0].lower() for d in cursor.description or []]
-        return [dict(zip(columns, [_plain(v) for v in row])) for row in cursor.fetchall()]
-    finally:
-        try:
-            cursor.close()
-        except Exception:  # pylint: disable=broad-except
-            pass
-
-
-class OracleContext(Context):
-    """One connection per run, opened on first use; each query gathered once (ctx.cached)."""
-
-    def __init__(self, params):
-        super(OracleContext, self).__init__(params, target_label(params), secrets=[params.get("login_password")])
-        self._dead = None
-
-    def connection(self):
-        """(connection, info); a failure is remembered, so a dead listener is asked once."""
-        return self.cached("connection", lambda: open_connection(self.params, self.target))
-
-    def query(self, name, sql, params=None, legacy_sql=None, view=None):
-        """Gather the rows of one query once per run. On ORA-00904/ORA-02003 (a column or USERENV
-        parameter an older release lacks) `legacy_sql` is tried instead."""
-        return self.cached("query:" + name, lambda: self._run(name, sql, params, legacy_sql, view))
-
-    def _run(self, name, sql, params, legacy_sql, view):
-        connection, _info = self.connection()
-        if self._dead:
-            raise PrecheckError("timeout", "Not run: an earlier query on %s did not return within query_timeout "
-                                "(%s), so the connection was given up." % (self.target, self._dead),
-                                "Raise query_timeout, or check the database for blocking (v$session waits).")
-        try:
-            return self._execute(connection, name, sql, params)
-        except PrecheckError:
-            raise
-        except Exception as exc:  # pylint: disable=broad-except
-            _full, code, _text = error_info(exc)
-            if legacy_sql and code in (904, 2003):
-                try:
-                    return self._execute(connection, name, legacy_sql, params)
-                except PrecheckError:
-                    raise
-                except Exception as exc2:  # pylint: disable=broad-except
-                    raise self._query_failure(exc2, name, view)
-            raise self._query_failure(exc, name, view)
-
-    def _execute(self, connection, name, sql, params):
-        limit = float(self.params["query_timeout"]) + 5.0     # call_timeout is the first line of defence
-        try:
-            return bounded_call(lambda: fetch_rows(connection, sql, params), limit)
-        except _Abandoned:
-            self._dead = name
-            raise PrecheckError("timeout", "Query %s on %s did not return within %g s." % (name, self.target, limit),
-                                "Raise query_timeout, or look for what blocks the session on the database.")
-
-    def _query_failure(self, exc, name, view):
-        full_code, code, text = error_info(exc)
-        cause = classify(exc, during="query")
-        ora = ("ORA-%05d" % code) if code else full_code
-        view = view or name
-        user = normalize_user(self.params.get("login_user")) or "the OS-authenticated login"
-        details = {"query": name, "view": view.upper(), "error_code": full_code or None,
-                   "ora_code": ("ORA-%05d" % code) if code else None}
-        if cause == "permission":
-            underlying = "SYS." + view.upper().replace("V$", "V_$", 1)
-            return PrecheckError(
-                "permission",
-                "%s cannot read %s on %s (%s): the answer is unknown, not passed." % (user, view.upper(), self.target, ora),
-                "As SYS: GRANT SELECT ON %s TO %s; or GRANT SELECT_CATALOG_ROLE TO %s; or run the precheck with "
-                "mode sysbackup (the SYSBACKUP privilege reads every v$ view)." % (
-                    underlying, quote_user(self.params.get("login_user")), quote_user(self.params.get("login_user"))),
-                details=details)
-        if code in (1507, 1219):
-            return PrecheckError(
-                "dependency",
-                "%s cannot be read on %s (%s): the database is not mounted/open. %s" % (view.upper(), self.target, ora, text),
-                "Mount the database (ALTER DATABASE MOUNT;), see oracle.instance_status.",
-                source="oracle.instance_status", details=details)
-        if cause == "timeout":
-            return PrecheckError("timeout", "Query of %s on %s exceeded query_timeout (%s): %s" % (
-                view.upper(), self.target, full_code or ora, text),
-                "Raise query_timeout, or look for what blocks the session on the database.", details=details)
-        if cause == "unreachable":
-            return PrecheckError("unreachable", "The connection to %s was lost while reading %s (%s): %s" % (
-                self.target, view.upper(), full_code or ora, text),
-                "Check the network and the database alert log; then run the precheck again.", details=details)
-        return PrecheckError(cause, "Reading %s on %s failed (%s): %s" % (view.upper(), self.target, full_code or ora, text),
-                             "Check the database alert log; report this if the view exists in your release.",
-                             details=details)

@@ -4,9 +4,9 @@
 """Oracle check items (seed 002 and beyond): instance, database and PDB status, archiving,
 recovery area, force logging, block change tracking, running RMAN jobs, backup privilege.
 
-Gathering is separate from judging: every query is in QUERIES (read-only, user names bound as
-parameters), gathered once per connection through the context, and each `judge_*` function
-works on plain rows (lists of dicts keyed by lower-case column name).
+Gathering is separate from judging: every query is in gathering.QUERIES (read-only, user names
+bound as parameters), gathered once per connection through the context, and each `judge_*`
+function works on plain rows (lists of dicts keyed by lower-case column name).
 
 RAC: the instance-level views are read as gv$ views, which work on a single instance too; each
 instance is reported, and on RAC the instance's target is `<label>@<INSTANCE_NAME>`.
@@ -18,125 +18,21 @@ __metaclass__ = type
 
 import math
 
-from ansible_collections.cloudbackup.precheck.plugins.module_utils import oracle_conn
-from ansible_collections.cloudbackup.precheck.plugins.module_utils import results as R
-from ansible_collections.cloudbackup.precheck.plugins.module_utils.module import Engine
-from ansible_collections.cloudbackup.precheck.plugins.module_utils.registry import PrecheckError, register
+from ansible_collections.cloudbackup.precheck.plugins.module_utils.oracle import connection as oracle_conn
+from ansible_collections.cloudbackup.precheck.plugins.module_utils.core import results as R
+from ansible_collections.cloudbackup.precheck.plugins.module_utils.core.registry import PrecheckError, register
+from ansible_collections.cloudbackup.precheck.plugins.module_utils.oracle.gathering import QUERIES, gather, need_rows
 
-ORACLE_ARGS = dict(oracle_conn.CONNECTION_ARGS)
-ORACLE_ARGS.update(
-    recovery_area_warn_percent=dict(type="float", default=70.0),
-    recovery_area_fail_percent=dict(type="float", default=90.0),
-)
-
-# Every query of the collection. `view` names the view a permission error is reported for;
-# `legacy` is tried when an older release lacks a column (ORA-00904) or USERENV parameter.
-QUERIES = {
-    "session": dict(
-        view="dual",
-        sql="SELECT SYS_CONTEXT('USERENV', 'INSTANCE_NAME') AS instance_name, "
-            "SYS_CONTEXT('USERENV', 'DB_NAME') AS db_name, "
-            "SYS_CONTEXT('USERENV', 'CON_NAME') AS con_name, "
-            "SYS_CONTEXT('USERENV', 'SESSION_USER') AS session_user FROM dual",
-        legacy="SELECT SYS_CONTEXT('USERENV', 'INSTANCE_NAME') AS instance_name, "
-               "SYS_CONTEXT('USERENV', 'DB_NAME') AS db_name, NULL AS con_name, "
-               "SYS_CONTEXT('USERENV', 'SESSION_USER') AS session_user FROM dual",
-    ),
-    "instances": dict(
-        view="gv$instance",
-        sql="SELECT inst_id, instance_number, instance_name, host_name, version, status, database_status, "
-            "archiver, logins, parallel FROM gv$instance ORDER BY inst_id",
-    ),
-    "database": dict(
-        view="gv$database",
-        sql="SELECT inst_id, name, db_unique_name, log_mode, open_mode, database_role, force_logging, cdb "
-            "FROM gv$database ORDER BY inst_id",
-        legacy="SELECT inst_id, name, db_unique_name, log_mode, open_mode, database_role, force_logging, "
-               "'NO' AS cdb FROM gv$database ORDER BY inst_id",
-    ),
-    "pdbs": dict(
-        view="gv$pdbs",
-        sql="SELECT inst_id, con_id, name, open_mode, restricted FROM gv$pdbs ORDER BY con_id, inst_id",
-    ),
-    "recovery_area": dict(
-        view="v$recovery_file_dest",
-        sql="SELECT name, space_limit, space_used, space_reclaimable, number_of_files FROM v$recovery_file_dest",
-    ),
-    "unrecoverable_datafiles": dict(
-        view="v$datafile",
-        sql="SELECT file#, name, unrecoverable_change#, unrecoverable_time FROM v$datafile "
-            "WHERE unrecoverable_change# > 0 ORDER BY file#",
-    ),
-    "block_change_tracking": dict(
-        view="v$block_change_tracking",
-        sql="SELECT status, filename, bytes FROM v$block_change_tracking",
-    ),
-    "version": dict(
-        view="v$version",
-        sql="SELECT banner FROM v$version",
-    ),
-    "rman_running": dict(
-        view="gv$rman_status",
-        sql="SELECT inst_id, sid, recid, stamp, row_level, row_type, operation, status, object_type, start_time, "
-            "mbytes_processed FROM gv$rman_status WHERE status LIKE 'RUNNING%' ORDER BY start_time",
-    ),
-    "rman_sessions": dict(
-        view="gv$session",
-        sql="SELECT inst_id, sid, serial#, username, program, status, logon_time FROM gv$session "
-            "WHERE LOWER(program) LIKE 'rman%'",
-    ),
-    "pwfile_user": dict(
-        view="v$pwfile_users",
-        sql="SELECT username, sysdba, sysbackup FROM v$pwfile_users WHERE username = :username",
-        legacy="SELECT username, sysdba, 'FALSE' AS sysbackup FROM v$pwfile_users WHERE username = :username",
-    ),
-}
 
 GIB = 1024.0 ** 3
 
 
-def validate(params):
-    problems = oracle_conn.validate_connection(params)
-    warn, fail = params.get("recovery_area_warn_percent"), params.get("recovery_area_fail_percent")
-    for option, value in (("recovery_area_warn_percent", warn), ("recovery_area_fail_percent", fail)):
-        if value is None or not 0 < value <= 100:
-            problems.append("%s: must be a percentage above 0 and at most 100, got %r" % (option, value))
-    if warn is not None and fail is not None and 0 < warn <= 100 and 0 < fail <= 100 and warn >= fail:
-        problems.append("recovery_area_warn_percent: must be below recovery_area_fail_percent (got %g and %g)"
-                        % (warn, fail))
-    return problems
-
-
-ENGINE = Engine("oracle", ORACLE_ARGS, oracle_conn.OracleContext, validate=validate, concurrent=False)
-
-
-# ---------------------------------------------------------------------------------------------
-# Gathering (through the context, once per connection)
-# ---------------------------------------------------------------------------------------------
-
-def gather(ctx, name, params=None):
-    query = QUERIES[name]
-    return ctx.query(name, query["sql"], params=params, legacy_sql=query.get("legacy"), view=query["view"])
-
-
-def _need_rows(rows, ctx, name):
-    if not rows:
-        view = QUERIES[name]["view"].upper()
-        raise PrecheckError("permission", "%s returned no rows on %s: the login sees no data in it (a common user "
-                            "without CONTAINER_DATA access, or a view restricted by a security policy)."
-                            % (view, ctx.target),
-                            "As SYS in the root: ALTER USER %s SET CONTAINER_DATA=ALL CONTAINER=CURRENT; or run "
-                            "the precheck with mode sysbackup." % oracle_conn.quote_user(ctx.params.get("login_user")),
-                            details={"view": view})
-    return rows
-
-
 def _instances(ctx):
-    return _need_rows(gather(ctx, "instances"), ctx, "instances")
+    return need_rows(gather(ctx, "instances"), ctx, "instances")
 
 
 def _database(ctx):
-    return _need_rows(gather(ctx, "database"), ctx, "database")
+    return need_rows(gather(ctx, "database"), ctx, "database")
 
 
 def _upper(value):

@@ -20,8 +20,8 @@ import ssl
 import sys
 import time
 
-from ansible_collections.cloudbackup.precheck.plugins.module_utils import probes
-from ansible_collections.cloudbackup.precheck.plugins.module_utils.registry import PrecheckError
+from ansible_collections.cloudbackup.precheck.plugins.module_utils.core import probes
+from ansible_collections.cloudbackup.precheck.plugins.module_utils.core.registry import PrecheckError
 
 CONNECTION_CHECK = "mysql.connection"
 

@@ -9,27 +9,16 @@ __metaclass__ = type
 
 import ipaddress
 import re
-import socket
 
-from ansible_collections.cloudbackup.precheck.plugins.module_utils import probes
-from ansible_collections.cloudbackup.precheck.plugins.module_utils import results as R
-from ansible_collections.cloudbackup.precheck.plugins.module_utils.module import Engine
-from ansible_collections.cloudbackup.precheck.plugins.module_utils.registry import Context, parallel_map, register
-
-HOST_ARGS = dict(
-    region=dict(type="str"),
-    oss_endpoint=dict(type="str"),
-    control_endpoints=dict(type="list", elements="str", default=[]),
-    control_route_addresses=dict(type="list", elements="str", default=["100.64.0.1", "100.96.0.1"]),
-    timeout=dict(type="float", default=5.0),
-    validate_certs=dict(type="bool", default=True),
-    ca_path=dict(type="path"),
-)
+from ansible_collections.cloudbackup.precheck.plugins.module_utils.core import probes
+from ansible_collections.cloudbackup.precheck.plugins.module_utils.core import results as R
+from ansible_collections.cloudbackup.precheck.plugins.module_utils.core.registry import register
+from ansible_collections.cloudbackup.precheck.plugins.module_utils.core.runner import parallel_map
 
 CONTROL_NETWORK = ipaddress.ip_network("100.64.0.0/10")
 
 _HOSTNAME = re.compile(r"^(?=.{1,253}$)[A-Za-z0-9_]([A-Za-z0-9_-]{0,62})(\.[A-Za-z0-9_]([A-Za-z0-9_-]{0,62}))*\.?$")
-_REGION = re.compile(r"^[a-z]{2}(-[a-z0-9]+)+$")
+REGION = re.compile(r"^[a-z]{2}(-[a-z0-9]+)+$")
 
 
 def parse_endpoint(value, default_port, option):
@@ -69,37 +58,6 @@ def oss_endpoint(params):
     if params.get("region"):
         return "oss-%s-internal.aliyuncs.com" % params["region"], 443
     return None
-
-
-def validate(params):
-    problems = []
-    if params["timeout"] is None or params["timeout"] <= 0:
-        problems.append("timeout: must be a number of seconds greater than 0, got %r" % (params["timeout"],))
-    if params.get("region") and not _REGION.match(params["region"]):
-        problems.append("region: %r is not a region id (for example cn-hangzhou, ap-southeast-1)" % params["region"])
-    for option, values in (("oss_endpoint", [params.get("oss_endpoint")] if params.get("oss_endpoint") else []),
-                           ("control_endpoints", params.get("control_endpoints") or [])):
-        for value in values:
-            try:
-                host, port = parse_endpoint(value, None, option)
-                if option == "control_endpoints" and port is None:
-                    problems.append("control_endpoints: %r has no port (valid form: host:port)" % value)
-            except ValueError as exc:
-                problems.append(str(exc))
-    for address in params.get("control_route_addresses") or []:
-        try:
-            if ipaddress.ip_address(address) not in CONTROL_NETWORK:
-                problems.append("control_route_addresses: %s is outside %s" % (address, CONTROL_NETWORK))
-        except ValueError:
-            problems.append("control_route_addresses: %r is not an IPv4 address (for example 100.64.0.1)" % address)
-    return problems
-
-
-def host_context(params):
-    return Context(params, socket.gethostname())
-
-
-ENGINE = Engine("host", HOST_ARGS, host_context, validate=validate, concurrent=True)
 
 
 def _oss_not_configured(ctx):
