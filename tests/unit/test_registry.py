@@ -122,3 +122,26 @@ def test_summarize_counts_every_status():
     results = [{"status": "passed"}, {"status": "failed"}, {"status": "failed"}]
     assert R.summarize(results) == {"passed": 1, "warning": 0, "failed": 2, "error": 0, "skipped": 0, "total": 3}
     assert R.worst_status(results) == "failed"
+
+
+def test_instance_target_names_the_label_and_the_endpoint():
+    from ansible_collections.cloudbackup.precheck.plugins.module_utils.core.context import instance_target
+    assert instance_target("db01:1433") == "db01:1433"
+    assert instance_target("db01:1433", "sales") == "sales (db01:1433)"
+    assert instance_target("db01:1433", "db01:1433") == "db01:1433"
+
+
+def test_optional_data_is_unavailable_with_the_reason_and_other_failures_raise():
+    ctx = Context({}, "inst")
+
+    def refused():
+        raise PrecheckError("permission", "no VIEW SERVER STATE")
+
+    def lost():
+        raise PrecheckError("unreachable", "connection lost")
+
+    assert ctx.optional("ok", lambda: [1]) == ([1], None)
+    assert ctx.optional("perm", refused) == (None, "no VIEW SERVER STATE")
+    assert ctx.problems["perm"].cause == "permission"
+    with pytest.raises(PrecheckError):
+        ctx.optional("lost", lost)

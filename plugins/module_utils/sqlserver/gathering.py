@@ -89,7 +89,6 @@ class SqlServerContext(Context):
     def __init__(self, params, settings):
         Context.__init__(self, params, settings["label"], secrets=[settings["password"]])
         self.settings = settings
-        self.problems = {}  # optional data set key -> the PrecheckError that made it unavailable
 
     # connection
     def connection(self):
@@ -105,19 +104,6 @@ class SqlServerContext(Context):
     def gather(self, key, sql, params=(), what=None):
         """Rows of a read-only statement, read once per run under `key`."""
         return self.cached(("query", key), lambda: self.query(sql, params, what))
-
-    def optional(self, key, produce, unavailable_causes=("permission", "internal")):
-        """(value, None), or (None, reason) when the data cannot be read for lack of permission or
-        because this SQL Server has no such view; a lost connection still raises."""
-        def wrapped():
-            try:
-                return produce(), None
-            except PrecheckError as exc:
-                if exc.cause in unavailable_causes:
-                    self.problems[key] = exc
-                    return None, exc.message
-                raise
-        return self.cached(("optional", key), wrapped)
 
     def database_target(self, name):
         return "%s/%s" % (self.target, name)
