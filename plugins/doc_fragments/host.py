@@ -54,6 +54,12 @@ options:
     default:
       - 100.64.0.1
       - 100.96.0.1
+  userspace_binary:
+    description:
+      - An executable of the system whose ELF class tells the word size of its userspace for C(host.arch_64bit),
+        for example the C(/bin/sh) of a machine image mounted elsewhere.
+    type: path
+    default: /bin/sh
 notes:
   - The options can be set once for every Host module with C(module_defaults) and the action group C(group/cloudbackup.precheck.host).
 """

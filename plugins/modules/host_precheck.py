@@ -15,9 +15,9 @@ version_added: 0.1.0
 description:
   - Runs a selection of the host check items (C(host.oss_connectivity), C(host.control_network)) in one task, with
     every network probe bounded by O(timeout) and all probes running concurrently.
-  - The items are C(host.oss_connectivity), C(host.control_network).
+  - The items are C(host.oss_connectivity), C(host.control_network), C(host.arch_64bit).
   - This is the module the role C(cloudbackup.precheck.precheck) uses on every host. Each item also has a module
-    of its own, for example M(cloudbackup.precheck.host_control_network).
+    of its own, for example M(cloudbackup.precheck.host_arch_64bit).
 author:
   - cloudbackup.precheck developers (@cloudbackup)
 extends_documentation_fragment:
