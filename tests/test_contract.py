@@ -8,7 +8,6 @@ run (tests/conftest.py, at the end of the session).
 
 import os
 import re
-import types
 
 import pytest
 import yaml
@@ -65,24 +64,7 @@ def test_the_role_passes_the_options_of_the_item(check):
 
 
 def judges(check):
-    """The judge_* functions the item's run function reaches."""
-    names, seen, todo = set(), set(), [check.run]
-    while todo:
-        function = todo.pop()
-        if id(function) in seen:
-            continue
-        seen.add(id(function))
-        codes = [function.__code__]
-        while codes:
-            code = codes.pop()
-            codes.extend(c for c in code.co_consts if isinstance(c, types.CodeType))
-            for name in code.co_names:
-                target = function.__globals__.get(name)
-                if name.startswith("judge_"):
-                    names.add(name)
-                elif isinstance(target, types.FunctionType) and target.__module__.startswith(contract.PACKAGE):
-                    todo.append(target)
-    return names
+    return set(name for name in contract.reachable_names(check) if name.startswith("judge_"))
 
 
 def unit_test_sources():

@@ -29,11 +29,9 @@ def registry():
     return importlib.import_module(PACKAGE + ".core.registry")
 
 
-def returnable_statuses(check):
-    """The statuses an item's own code can produce: the results.<status>(...) helpers reachable from
-    its run function through the engine's functions (the runner adds `error` for a PrecheckError and
-    `skipped` for the skip list; those are not counted here)."""
-    found, seen, todo = set(), set(), [check.run]
+def reachable_names(check):
+    """Every name that the item's run function, and the engine functions it reaches, refer to."""
+    names, seen, todo = set(), set(), [check.run]
     while todo:
         function = todo.pop()
         if id(function) in seen:
@@ -44,13 +42,18 @@ def returnable_statuses(check):
             code = codes.pop()
             codes.extend(const for const in code.co_consts if isinstance(const, types.CodeType))
             for name in code.co_names:
-                if name in STATUSES:
-                    found.add(name)
+                names.add(name)
                 target = function.__globals__.get(name)
                 if (isinstance(target, types.FunctionType) and target.__module__.startswith(PACKAGE)
                         and ".core." not in target.__module__):
                     todo.append(target)
-    return found
+    return names
+
+
+def returnable_statuses(check):
+    """The statuses an item's own code can produce: the results.<status>(...) helpers it reaches (the
+    runner adds `error` for a PrecheckError and `skipped` for the skip list; those are not counted)."""
+    return set(STATUSES) & reachable_names(check)
 
 
 def record(report):
