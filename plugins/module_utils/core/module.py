@@ -38,8 +38,14 @@ class Engine:
     run's context (connection, target), whether its checks may run side by side, and the files of
     its items (imported by the engine, so that they are registered and bundled with its modules)."""
 
-    def __init__(self, name, argument_spec, context, validate=None, concurrent=False, items=(), **module_kwargs):
+    def __init__(self, name, argument_spec, context, validate=None, concurrent=False, items=(), title=None,
+                 instances=None, description=None, **module_kwargs):
         self.name = name
+        # What the generated docs and role wiring need: a display name, the role variable suffix
+        # (cloudbackup_precheck_<instances>) and one sentence for the engine module's docs.
+        self.title = title
+        self.instances = instances
+        self.description = description
         self.items = tuple(items)
         registry.order_items(name, self.items)
         self.argument_spec = argument_spec

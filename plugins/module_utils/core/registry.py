@@ -37,7 +37,7 @@ class SelectionError(ValueError):
 
 class Check:
     def __init__(self, check_id, title, engine, impact, run, tags=(), references=(), rule="",
-                 permissions="", versions="", applies=None):
+                 permissions="", versions="", applies=None, options=None):
         unknown = [i for i in impact if i not in R.IMPACTS]
         if unknown:
             raise ValueError("check %s: unknown impact %s" % (check_id, unknown))
@@ -53,6 +53,7 @@ class Check:
         self.permissions = permissions
         self.versions = versions
         self.applies = applies
+        self.options = dict(options or {})  # the item's own module options (AnsibleModule specs)
 
 
 def register(check_id, title, impact, **meta):
