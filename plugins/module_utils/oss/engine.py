@@ -9,7 +9,6 @@ __metaclass__ = type
 
 import re
 
-from ansible_collections.cloudbackup.precheck.plugins.module_utils.core import registry
 from ansible_collections.cloudbackup.precheck.plugins.module_utils.core.module import Engine
 from ansible_collections.cloudbackup.precheck.plugins.module_utils.oss import bucket, inventory, objects
 from ansible_collections.cloudbackup.precheck.plugins.module_utils.oss import connection as oss_conn
@@ -22,8 +21,6 @@ ARGS = dict(oss_conn.CONNECTION_ARGS)
 ARGS.update(
     buckets=dict(type="list", elements="str", required=True, description=[
         "The buckets to check, by name; each bucket is a target of the results (V(oss://<bucket>))."]),
-    label=dict(type="str", description=[
-        "A name for this set of buckets (the role passes the entry's C(name)); targets read V(<label> (oss://<bucket>))."]),
     use_inventory=dict(type="bool", default=True, description=[
         "The backup plan uses the buckets' OSS inventory (manifest) for incremental backups.",
         "V(false) skips the inventory items."]),
@@ -38,16 +35,57 @@ ARGS.update(
         "How many rows of the newest inventory's CSV files are read at most per bucket."]),
 )
 
-_ITEMS = (bucket, inventory, objects)
+DESCRIPTION = (
+    "Checks that Alibaba Cloud OSS buckets can be backed up by Cloud Backup, through the OSS SDK for Python "
+    "(alibabacloud-oss-v2) with an AccessKey or an STS token, read-only. Each bucket is a target.",
+    "Runs a selection of the items C(oss.connection), C(oss.bucket_storage_class), C(oss.cloudbox), "
+    "C(oss.inventory_configured), C(oss.inventory_fresh), C(oss.inventory_since_last_backup), "
+    "C(oss.interval_vs_inventory), C(oss.object_storage_classes) and C(oss.object_acl) with one client.",
+    "Every API call is bounded by O(connect_timeout) + O(read_timeout), DNS lookup included, and tried once; "
+    "listing samples are bounded by O(sample_objects) and O(sample_seconds). An endpoint that cannot be reached is "
+    "an V(error) result, not a failed task.",
+)
 
+REQUIREMENTS = (
+    "alibabacloud-oss-v2 (C(pip install alibabacloud-oss-v2)) for the Python interpreter that runs the module. "
+    "Without it every check is an V(error) with cause V(driver_missing).",
+)
 
-def item_options():
-    """Every item's own options: the engine module accepts them all."""
-    options = {}
-    for check in registry.REGISTRY.values():
-        if check.engine == "oss":
-            options.update(check.options)
-    return options
+NOTES = (
+    "Only read operations are called: GetBucketInfo, ListBucketInventory, ListObjectsV2, GetObject (manifest.json "
+    "and the inventory CSV files) and GetObjectAcl. The RAM actions they need are oss:GetBucketInfo, "
+    "oss:GetBucketInventory, oss:ListObjects, oss:GetObject and oss:GetObjectAcl; an AccessDenied names the "
+    "missing one.",
+    "A failure is classified as V(dns), V(refused), V(timeout), V(tls), V(unreachable), V(permission), "
+    "V(login_failed) (signature, AccessKey or clock errors) or V(protocol); a bucket that does not exist is the "
+    "V(failed) result of C(oss.connection), and the other checks of that bucket say C(Not run).",
+    "The options can be set once for every OSS module with C(module_defaults) and the action group "
+    "C(group/cloudbackup.precheck.oss).",
+)
+
+EXAMPLES = r"""
+- name: Check two buckets of Hangzhou through the internal endpoint, as a backup gateway would
+  cloudbackup.precheck.oss_precheck:
+    region: cn-hangzhou
+    internal_endpoint: true
+    access_key_id: "{{ vault_oss_access_key_id }}"
+    access_key_secret: "{{ vault_oss_access_key_secret }}"
+    buckets: [sales-data, sales-logs]
+    backup_interval_hours: 24
+    last_backup_time: "2026-12-01T02:00:00Z"
+  register: oss_checks
+
+- name: With an STS token, only the storage classes, and fail on a blocking finding
+  cloudbackup.precheck.oss_precheck:
+    region: cn-shanghai
+    access_key_id: "{{ sts.access_key_id }}"
+    access_key_secret: "{{ sts.access_key_secret }}"
+    security_token: "{{ sts.security_token }}"
+    buckets: [media]
+    checks: ["@storage_class"]
+  register: result
+  failed_when: result.summary.failed > 0 or result.summary.error > 0
+"""
 
 
 def validate(params):
@@ -81,7 +119,6 @@ def oss_context(params):
     return OssContext(params)
 
 
-ENGINE = Engine("oss", dict(ARGS, **item_options()), oss_context, validate=validate, items=_ITEMS,
-                title="Alibaba Cloud OSS buckets", instances="oss_buckets",
-                description="Checks that OSS buckets can be backed up by Cloud Backup: storage classes, the "
-                            "inventory (manifest) a backup uses, object ACLs and CloudBox.")
+ENGINE = Engine("oss", ARGS, oss_context, validate=validate, items=(bucket, inventory, objects),
+                title="Alibaba Cloud OSS", description=DESCRIPTION, examples=EXAMPLES,
+                requirements=REQUIREMENTS, notes=NOTES, instances="oss_buckets")
