@@ -55,7 +55,7 @@ CONNECTION_ARGS = dict(
         "An endpoint that is an IP address is always path-style."]),
     validate_certs=dict(type="bool", default=True, role_default="validate_certs", description=[
         "Verify the endpoint's TLS certificate."]),
-    ca_path=dict(type="path", role_default="ca_path", description=[
+    ca_path=dict(type="path", description=[
         "A PEM bundle of CA certificates to verify the endpoint with, instead of the system's."]),
     connect_timeout=dict(type="float", default=5.0, role_default="timeout", description=[
         "Seconds to wait for the TCP and TLS connection of each API call."]),

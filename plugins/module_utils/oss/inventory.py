@@ -36,10 +36,13 @@ def parse_time(text):
     return when if when.tzinfo else when.replace(tzinfo=datetime.timezone.utc)
 
 
-def uses_inventory(ctx):
-    if not ctx.params.get("use_inventory", True):
-        return "The backup plan does not use the OSS inventory (use_inventory is false)."
-    return None
+def not_using_inventory(ctx):
+    """Skipped results, one per bucket, when the backup plan does not use the inventory; else None.
+    (Not `applies`: that would give one result for the endpoint instead of one per bucket.)"""
+    if ctx.params.get("use_inventory", True):
+        return None
+    return [R.skipped(ctx.bucket_target(b), "The backup plan does not use the OSS inventory (use_inventory is "
+                      "false).") for b in ctx.buckets]
 
 
 def backup_inventory(ctx, bucket):
@@ -189,12 +192,15 @@ def judge_interval(target, bucket, inventory, interval_hours):
 
 @register(
     "oss.inventory_configured", "An enabled inventory writes manifests the backup can use", ("incremental_backup",),
-    tags=("inventory",), applies=uses_inventory,
+    tags=("inventory",),
     references=("HBR:OSS backup with an OSS manifest",),
     rule="An enabled inventory exists on the bucket (inventory_id, or any), and its destination bucket can be listed.",
     permissions="oss:GetBucketInventory on the bucket; oss:ListObjects on the destination bucket.",
 )
 def inventory_configured(ctx):
+    skipped = not_using_inventory(ctx)
+    if skipped:
+        return skipped
     def judge(bucket, target, info):
         inventories = ctx.inventories(bucket)
         destination_error = None
@@ -219,13 +225,16 @@ def _first_candidate(inventories, inventory_id):
 
 @register(
     "oss.inventory_fresh", "The newest manifest is less than 7 days old", ("backup",),
-    tags=("inventory",), applies=uses_inventory,
+    tags=("inventory",),
     references=("HBR:OSS backup uses the most recent manifest from the last 7 days",),
     rule="The newest <dest prefix>/<bucket>/<inventory id>/<timestamp>/manifest.json is under 7 days old; none means "
          "the job fails; older than one inventory period plus a day warns.",
     permissions="oss:GetBucketInventory; oss:ListObjects and oss:GetObject on the destination bucket.",
 )
 def inventory_fresh(ctx):
+    skipped = not_using_inventory(ctx)
+    if skipped:
+        return skipped
     def judge(bucket, target, info):
         _inventories, inventory, manifests = backup_inventory(ctx, bucket)
         if inventory is not None and not inventory["enabled"]:
@@ -236,7 +245,7 @@ def inventory_fresh(ctx):
 
 @register(
     "oss.inventory_since_last_backup", "The newest manifest is newer than the last backup", ("backup",),
-    tags=("inventory",), applies=uses_inventory,
+    tags=("inventory",),
     references=("HBR:OSS backup fails when the manifest was not updated since the last backup",),
     rule="The newest manifest was generated after last_backup_time; otherwise the next job fails.",
     permissions="As oss.inventory_fresh.",
@@ -246,6 +255,9 @@ def inventory_fresh(ctx):
         "Not set: C(oss.inventory_since_last_backup) is skipped."])),
 )
 def inventory_since_last_backup(ctx):
+    skipped = not_using_inventory(ctx)
+    if skipped:
+        return skipped
     if not ctx.params.get("last_backup_time"):
         return [R.skipped(ctx.bucket_target(b), "No last backup time given (last_backup_time).") for b in ctx.buckets]
     last_backup = parse_time(ctx.params["last_backup_time"])
@@ -258,7 +270,7 @@ def inventory_since_last_backup(ctx):
 
 @register(
     "oss.interval_vs_inventory", "The backup interval is at least the inventory period", ("backup",),
-    tags=("inventory",), applies=uses_inventory,
+    tags=("inventory",),
     references=("HBR:The backup interval must be at least the OSS manifest generation period",),
     rule="backup_interval_hours is at least the inventory frequency (Daily 24 h, Weekly 168 h, Monthly 744 h); "
          "a one-time inventory fails.",
@@ -268,6 +280,9 @@ def inventory_since_last_backup(ctx):
         "Not set: C(oss.interval_vs_inventory) is skipped."])),
 )
 def interval_vs_inventory(ctx):
+    skipped = not_using_inventory(ctx)
+    if skipped:
+        return skipped
     interval = ctx.params.get("backup_interval_hours")
     if interval is None:
         return [R.skipped(ctx.bucket_target(b), "No planned backup interval given (backup_interval_hours).")
