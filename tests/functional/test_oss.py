@@ -286,5 +286,5 @@ def test_only_read_operations_were_called(fleet):
     _run, servers = fleet
     records = [r for srv in servers.values() for r in srv.records]
     assert records and all(r["method"] == "GET" for r in records)
-    assert set(r["operation"] for r in records) <= {"GetBucketInfo", "ListBucketInventory", "ListObjectsV2",
-                                                     "GetObject", "GetObjectAcl"}
+    operations = set(r["operation"] for r in records)
+    assert operations <= {"GetBucketInfo", "ListBucketInventory", "ListObjectsV2", "GetObject", "GetObjectAcl"}

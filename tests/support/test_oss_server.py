@@ -123,8 +123,8 @@ def test_inventories_and_the_manifest_layout(server):
     c = client(server.endpoint)
     listing = c.list_bucket_inventory(oss.ListBucketInventoryRequest(bucket="bk-src"))
     configs = listing.list_inventory_configurations_result.inventory_configurations
-    assert [(i.id, i.is_enabled, i.schedule.frequency) for i in configs] == [("daily", True, "Daily"),
-                                                                              ("weekly", False, "Weekly")]
+    seen = [(i.id, i.is_enabled, i.schedule.frequency) for i in configs]
+    assert seen == [("daily", True, "Daily"), ("weekly", False, "Weekly")]
     assert configs[0].destination.oss_bucket_destination.bucket == "acs:oss:::bk-dest"
     one = c.get_bucket_inventory(oss.GetBucketInventoryRequest(bucket="bk-src", inventory_id="daily"))
     assert one.inventory_configuration.optional_fields.fields == ["Size", "StorageClass", "ObjectAcl"]

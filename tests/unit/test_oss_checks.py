@@ -203,8 +203,8 @@ def test_parse_time_forms():
 def test_inventory_folder_with_and_without_prefix():
     assert G.inventory_folder(inv(prefix="a/b/"), "bk") == "a/b/bk/daily/"
     assert G.inventory_folder(inv(prefix=""), "bk") == "bk/daily/"
-    assert G.folder_time("a/bk/daily/2026-11-30T16-00Z/") == datetime.datetime(2026, 11, 30, 16,
-                                                                                tzinfo=datetime.timezone.utc)
+    expected = datetime.datetime(2026, 11, 30, 16, tzinfo=datetime.timezone.utc)
+    assert G.folder_time("a/bk/daily/2026-11-30T16-00Z/") == expected
     assert G.folder_time("a/bk/daily/data/") is None
     assert G.parse_destination_bucket("acs:oss:::bk-dest") == "bk-dest"
 

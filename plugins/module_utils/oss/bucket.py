@@ -113,4 +113,3 @@ def bucket_storage_class(ctx):
 def cloudbox(ctx):
     return for_each_bucket(ctx, lambda bucket, target, info: judge_cloudbox(
         target, bucket, info, ctx.settings["cloudbox_id"]))
-

@@ -201,6 +201,7 @@ def inventory_configured(ctx):
     skipped = not_using_inventory(ctx)
     if skipped:
         return skipped
+
     def judge(bucket, target, info):
         inventories = ctx.inventories(bucket)
         destination_error = None
@@ -235,6 +236,7 @@ def inventory_fresh(ctx):
     skipped = not_using_inventory(ctx)
     if skipped:
         return skipped
+
     def judge(bucket, target, info):
         _inventories, inventory, manifests = backup_inventory(ctx, bucket)
         if inventory is not None and not inventory["enabled"]:

@@ -213,7 +213,7 @@ class Scenario:
 
     @staticmethod
     def _denial(text, where):
-        action, _, bucket = str(text).partition(" on ")
+        action, _on, bucket = str(text).partition(" on ")
         _choice(where + ".denied", action, ACTIONS)
         return action, bucket or None
 

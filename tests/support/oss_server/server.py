@@ -126,7 +126,7 @@ class OssServer:
         except ValueError:
             path_style = host in ("localhost", "") or "." not in host
         if path_style:
-            bucket, _, key = path.lstrip("/").partition("/")
+            bucket, _slash, key = path.lstrip("/").partition("/")
         else:
             bucket, key = host.split(".", 1)[0], path.lstrip("/")
         return bucket or None, key or None, query

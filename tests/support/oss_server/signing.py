@@ -64,7 +64,7 @@ def parse_authorization(value):
         raise SignatureFailure("AccessDenied", "Authorization header is invalid or not OSS4-HMAC-SHA256.")
     fields = {}
     for part in match.group("fields").split(","):
-        name, _, val = part.strip().partition("=")
+        name, _equals, val = part.strip().partition("=")
         fields[name] = val
     if "Credential" not in fields or "Signature" not in fields:
         raise SignatureFailure("AccessDenied", "Authorization header lacks Credential or Signature.")
