@@ -288,3 +288,28 @@ def test_only_read_operations_were_called(fleet):
     assert records and all(r["method"] == "GET" for r in records)
     operations = set(r["operation"] for r in records)
     assert operations <= {"GetBucketInfo", "ListBucketInventory", "ListObjectsV2", "GetObject", "GetObjectAcl"}
+
+
+def test_a_per_item_module_and_invalid_arguments(tmp_path):
+    with OssServer(SCENARIO) as srv:
+        args = dict(endpoint=srv.endpoint, region="cn-hangzhou", access_key_id=KEY_ID, access_key_secret=SECRET,
+                    buckets=["bk-archive"])
+        play = [{"name": "OSS modules on their own", "hosts": "localhost", "gather_facts": False, "tasks": [
+            {"name": "One item", "cloudbackup.precheck.oss_bucket_storage_class": args, "register": "one"},
+            {"name": "Save it", "ansible.builtin.copy": {"content": "{{ one | to_json }}",
+                                                        "dest": str(tmp_path / "one.json"), "mode": "0600"}},
+            {"name": "Bad bucket name", "cloudbackup.precheck.oss_precheck": dict(args, buckets=["Not_A_Bucket"]),
+             "register": "bad", "ignore_errors": True},
+            {"name": "Save the failure", "ansible.builtin.copy": {"content": "{{ bad | to_json }}",
+                                                                 "dest": str(tmp_path / "bad.json"), "mode": "0600"}},
+        ]}]
+        run = run_playbook(tmp_path, local_inventory(), playbook=play, verbosity=3)
+        calls = list(srv.records)
+    one = json.loads((tmp_path / "one.json").read_text())
+    assert [(r["id"], r["status"], r["target"]) for r in one["check_results"]] == [
+        ("oss.bucket_storage_class", "failed", "oss://bk-archive")]
+    bad = json.loads((tmp_path / "bad.json").read_text())
+    assert bad["failed"] and "buckets: 'Not_A_Bucket' is not a bucket name" in bad["msg"]
+    assert "Traceback" not in run.stdout + run.stderr
+    assert [c["operation"] for c in calls] == ["GetBucketInfo"]  # bad arguments: nothing was called
+    assert SECRET not in run.stdout + run.stderr
