@@ -296,12 +296,12 @@ def test_a_per_item_module_and_invalid_arguments(tmp_path):
                     buckets=["bk-archive"])
         play = [{"name": "OSS modules on their own", "hosts": "localhost", "gather_facts": False, "tasks": [
             {"name": "One item", "cloudbackup.precheck.oss_bucket_storage_class": args, "register": "one"},
-            {"name": "Save it", "ansible.builtin.copy": {"content": "{{ one | to_json }}",
-                                                        "dest": str(tmp_path / "one.json"), "mode": "0600"}},
+            {"name": "Save it", "ansible.builtin.copy": {
+                "content": "{{ one | to_json }}", "dest": str(tmp_path / "one.json"), "mode": "0600"}},
             {"name": "Bad bucket name", "cloudbackup.precheck.oss_precheck": dict(args, buckets=["Not_A_Bucket"]),
              "register": "bad", "ignore_errors": True},
-            {"name": "Save the failure", "ansible.builtin.copy": {"content": "{{ bad | to_json }}",
-                                                                 "dest": str(tmp_path / "bad.json"), "mode": "0600"}},
+            {"name": "Save the failure", "ansible.builtin.copy": {
+                "content": "{{ bad | to_json }}", "dest": str(tmp_path / "bad.json"), "mode": "0600"}},
         ]}]
         run = run_playbook(tmp_path, local_inventory(), playbook=play, verbosity=3)
         calls = list(srv.records)
