@@ -14,129 +14,130 @@ class ModuleDocFragment(object):
 options:
   endpoint:
     description:
-    - 'The OSS endpoint: a host (V(oss-cn-hangzhou.aliyuncs.com)), V(host:port), or a URL with its scheme (V(https://oss-cn-hangzhou-internal.aliyuncs.com),
-      V(http://127.0.0.1:9000)).'
-    - Without it, the public (or, with O(internal_endpoint), the internal) endpoint of O(region) is used.
+      - 'The OSS endpoint: a host (V(oss-cn-hangzhou.aliyuncs.com)), V(host:port), or a URL with its scheme (V(https://oss-cn-hangzhou-internal.aliyuncs.com),
+        V(http://127.0.0.1:9000)).'
+      - Without it, the public (or, with O(internal_endpoint), the internal) endpoint of O(region) is used.
     type: str
   region:
     description:
-    - The region id of the buckets, such as V(cn-hangzhou); V4 signatures are scoped to it.
-    - May be left out when O(endpoint) is a region endpoint such as V(oss-cn-hangzhou.aliyuncs.com).
+      - The region id of the buckets, such as V(cn-hangzhou); V4 signatures are scoped to it.
+      - May be left out when O(endpoint) is a region endpoint such as V(oss-cn-hangzhou.aliyuncs.com).
     type: str
   internal_endpoint:
     description:
-    - Use the region's internal endpoint (V(oss-<region>-internal.aliyuncs.com)) when O(endpoint) is not set, as
-      a backup gateway inside Alibaba Cloud does.
+      - Use the region's internal endpoint (V(oss-<region>-internal.aliyuncs.com)) when O(endpoint) is not set,
+        as a backup gateway inside Alibaba Cloud does.
     type: bool
     default: false
   access_key_id:
     description:
-    - The AccessKey id of the RAM user (or the temporary id of an STS token) that reads the buckets.
+      - The AccessKey id of the RAM user (or the temporary id of an STS token) that reads the buckets.
     type: str
   access_key_secret:
     description:
-    - The AccessKey secret that goes with O(access_key_id). Keep it in Ansible Vault; it never appears in any output,
-      report or fact.
+      - The AccessKey secret that goes with O(access_key_id). Keep it in Ansible Vault; it never appears in any
+        output, report or fact.
     type: str
   security_token:
     description:
-    - The STS security token, when O(access_key_id) and O(access_key_secret) are temporary STS credentials.
+      - The STS security token, when O(access_key_id) and O(access_key_secret) are temporary STS credentials.
     type: str
   cloudbox_id:
     description:
-    - The CloudBox id (V(cb-...)) when the buckets are OSS on CloudBox buckets; requests are then signed for CloudBox.
-      Such buckets cannot be backed up by Cloud Backup (C(oss.cloudbox)).
+      - The CloudBox id (V(cb-...)) when the buckets are OSS on CloudBox buckets; requests are then signed for CloudBox.
+        Such buckets cannot be backed up by Cloud Backup (C(oss.cloudbox)).
     type: str
   path_style:
     description:
-    - Address buckets path-style (V(endpoint/bucket/key)) instead of virtual-hosted (V(bucket.endpoint/key)). An
-      endpoint that is an IP address is always path-style.
+      - Address buckets path-style (V(endpoint/bucket/key)) instead of virtual-hosted (V(bucket.endpoint/key)).
+        An endpoint that is an IP address is always path-style.
     type: bool
     default: false
   validate_certs:
     description:
-    - Verify the endpoint's TLS certificate.
+      - Verify the endpoint's TLS certificate.
     type: bool
     default: true
   ca_path:
     description:
-    - A PEM bundle of CA certificates to verify the endpoint with, instead of the system's.
+      - A PEM bundle of CA certificates to verify the endpoint with, instead of the system's.
     type: path
   connect_timeout:
     description:
-    - Seconds to wait for the TCP and TLS connection of each API call.
+      - Seconds to wait for the TCP and TLS connection of each API call.
     type: float
     default: 5.0
   read_timeout:
     description:
-    - Seconds to wait for each answer. Every call is bounded by O(connect_timeout) + O(read_timeout), DNS lookup
-      included, and is tried once.
+      - Seconds to wait for each answer. Every call is bounded by O(connect_timeout) + O(read_timeout), DNS lookup
+        included, and is tried once.
     type: float
     default: 10.0
   buckets:
     description:
-    - The buckets to check, by name; each bucket is a target of the results (V(oss://<bucket>)).
+      - The buckets to check, by name; each bucket is a target of the results (V(oss://<bucket>)).
     type: list
     elements: str
     required: true
   use_inventory:
     description:
-    - The backup plan uses the buckets' OSS inventory (manifest) for incremental backups.
-    - V(false) skips the inventory items.
+      - The backup plan uses the buckets' OSS inventory (manifest) for incremental backups.
+      - V(false) skips the inventory items.
     type: bool
     default: true
   inventory_id:
     description:
-    - 'The inventory the backup plan uses. Not set: the enabled inventory with the newest manifest.'
+      - 'The inventory the backup plan uses. Not set: the enabled inventory with the newest manifest.'
     type: str
   sample_objects:
     description:
-    - How many objects a listing sample reads at most, when no recent inventory lists the storage classes.
+      - How many objects a listing sample reads at most, when no recent inventory lists the storage classes.
     type: int
     default: 1000
   sample_seconds:
     description:
-    - How long a listing sample, the reading of inventory files or the ACL sample may take per bucket, in seconds
-      (a call under way is finished, within its own bound).
+      - How long a listing sample, the reading of inventory files or the ACL sample may take per bucket, in seconds
+        (a call under way is finished, within its own bound).
     type: float
     default: 10.0
   inventory_max_rows:
     description:
-    - How many rows of the newest inventory's CSV files are read at most per bucket.
+      - How many rows of the newest inventory's CSV files are read at most per bucket.
     type: int
     default: 100000
   label:
     description:
-    - A name for this instance, shown in every target beside its address (V(sales \(db01:1433\)/Sales)) and in the
-      reports. The role passes the C(name) of the instance.
+      - A name for this instance, shown in every target before its address in parentheses, and in the reports. The
+        role passes the C(name) of the instance.
     type: str
   last_backup_time:
     description:
-    - When the last backup of these buckets ran (ISO 8601, such as V(2026-12-01T02:00:00Z) or V(2026-12-01 10:00+08:00);
-      without a zone, UTC).
-    - 'Not set: C(oss.inventory_since_last_backup) is skipped.'
+      - When the last backup of these buckets ran (ISO 8601, such as V(2026-12-01T02:00:00Z) or V(2026-12-01 10:00+08:00);
+        without a zone, UTC).
+      - 'Not set: C(oss.inventory_since_last_backup) is skipped.'
     type: str
   backup_interval_hours:
     description:
-    - The planned interval between two backups of these buckets, in hours (V(24) for a daily plan).
-    - 'Not set: C(oss.interval_vs_inventory) is skipped.'
+      - The planned interval between two backups of these buckets, in hours (V(24) for a daily plan).
+      - 'Not set: C(oss.interval_vs_inventory) is skipped.'
     type: float
   acl_sample_objects:
     description:
-    - How many objects of the listing sample C(oss.object_acl) asks GetObjectAcl for, when the inventory has no
-      ObjectAcl field; all within O(sample_seconds).
+      - How many objects of the listing sample C(oss.object_acl) asks GetObjectAcl for, when the inventory has no
+        ObjectAcl field; all within O(sample_seconds).
     type: int
     default: 100
 requirements:
-- alibabacloud-oss-v2 (C(pip install alibabacloud-oss-v2)) for the Python interpreter that runs the module. Without
-  it every check is an V(error) with cause V(driver_missing).
+  - alibabacloud-oss-v2 (C(pip install alibabacloud-oss-v2)) for the Python interpreter that runs the module. Without
+    it every check is an V(error) with cause V(driver_missing).
 notes:
-- 'Only read operations are called: GetBucketInfo, ListBucketInventory, ListObjectsV2, GetObject (manifest.json
-  and the inventory CSV files) and GetObjectAcl. The RAM actions they need are oss:GetBucketInfo, oss:GetBucketInventory,
-  oss:ListObjects, oss:GetObject and oss:GetObjectAcl; an AccessDenied names the missing one.'
-- A failure is classified as V(dns), V(refused), V(timeout), V(tls), V(unreachable), V(permission), V(login_failed)
-  (signature, AccessKey or clock errors) or V(protocol); a bucket that does not exist is the V(failed) result of
-  C(oss.connection), and the other checks of that bucket say C(Not run).
-- The options can be set once for every OSS module with C(module_defaults) and the action group C(group/cloudbackup.precheck.oss).
-- The options can be set once for every Alibaba Cloud OSS module with C(module_defaults) and the action group C(group/cloudbackup.precheck.oss).
+  - 'Only read operations are called: GetBucketInfo, ListBucketInventory, ListObjectsV2, GetObject (manifest.json
+    and the inventory CSV files) and GetObjectAcl. The RAM actions they need are oss:GetBucketInfo, oss:GetBucketInventory,
+    oss:ListObjects, oss:GetObject and oss:GetObjectAcl; an AccessDenied names the missing one.'
+  - A failure is classified as V(dns), V(refused), V(timeout), V(tls), V(unreachable), V(permission), V(login_failed)
+    (signature, AccessKey or clock errors) or V(protocol); a bucket that does not exist is the V(failed) result
+    of C(oss.connection), and the other checks of that bucket say C(Not run).
+  - The options can be set once for every OSS module with C(module_defaults) and the action group C(group/cloudbackup.precheck.oss).
+  - The options can be set once for every Alibaba Cloud OSS module with C(module_defaults) and the action group
+    C(group/cloudbackup.precheck.oss).
 """

@@ -13,18 +13,18 @@ module: oss_bucket_storage_class
 short_description: The bucket is of the Standard or IA storage class
 version_added: 0.1.0
 description:
-- 'Standard passes; IA warns (retrieval fees, restored as Standard); Archive, Cold Archive and Deep Cold Archive
-  fail: they are not backed up.'
-- 'Check item C(oss.bucket_storage_class) (HBR:OSS backup limits (Archive, Cold Archive, Deep Cold Archive buckets)).
-  Its impact: backup.'
-- 'Permissions: oss:GetBucketInfo.'
-- The options of the other Alibaba Cloud OSS check items are accepted and ignored.
-- To run several Alibaba Cloud OSS items in one task (one connection), use M(cloudbackup.precheck.oss_precheck).
+  - 'Standard passes; IA warns (retrieval fees, restored as Standard); Archive, Cold Archive and Deep Cold Archive
+    fail: they are not backed up.'
+  - 'Check item C(oss.bucket_storage_class) (HBR:OSS backup limits (Archive, Cold Archive, Deep Cold Archive buckets)).
+    Its impact: backup.'
+  - 'Permissions: oss:GetBucketInfo.'
+  - The options of the other Alibaba Cloud OSS check items are accepted and ignored.
+  - To run several Alibaba Cloud OSS items in one task (one connection), use M(cloudbackup.precheck.oss_precheck).
 author:
-- cloudbackup.precheck developers (@cloudbackup)
+  - cloudbackup.precheck developers (@cloudbackup)
 extends_documentation_fragment:
-- cloudbackup.precheck.oss
-- cloudbackup.precheck.results
+  - cloudbackup.precheck.oss
+  - cloudbackup.precheck.results
 """
 
 EXAMPLES = r"""
@@ -35,23 +35,23 @@ EXAMPLES = r"""
     access_key_id: '{{ vault_oss_access_key_id }}'
     access_key_secret: '{{ vault_oss_access_key_secret }}'
     buckets:
-    - sales-data
-    - sales-logs
+      - sales-data
+      - sales-logs
     backup_interval_hours: 24
     last_backup_time: '2026-12-01T02:00:00Z'
   register: result
 - name: Fail when oss.bucket_storage_class does not pass
   ansible.builtin.assert:
     that:
-    - result.summary.failed == 0
-    - result.summary.error == 0
+      - result.summary.failed == 0
+      - result.summary.error == 0
     fail_msg: '{{ result.msg }}'
 """
 
 RETURN = r"""
 check_results:
   description:
-  - The results of C(oss.bucket_storage_class), in the collection's result schema (C(docs/results.md)).
+    - The results of C(oss.bucket_storage_class), in the collection's result schema (C(docs/results.md)).
   returned: always
   type: list
   elements: dict

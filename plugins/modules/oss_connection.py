@@ -13,18 +13,18 @@ module: oss_connection
 short_description: The endpoint answers and the credentials may read the bucket
 version_added: 0.1.0
 description:
-- GetBucketInfo of every bucket succeeds; DNS, refused, TLS, timeout, AccessDenied (naming the RAM action), NoSuchBucket
-  and signature errors are told apart.
-- 'Check item C(oss.connection). Its impact: all_operations.'
-- 'Permissions: oss:GetBucketInfo on each bucket.'
-- 'Versions: OSS API (alibabacloud-oss-v2 1.x, V4 signatures).'
-- The options of the other Alibaba Cloud OSS check items are accepted and ignored.
-- To run several Alibaba Cloud OSS items in one task (one connection), use M(cloudbackup.precheck.oss_precheck).
+  - GetBucketInfo of every bucket succeeds; DNS, refused, TLS, timeout, AccessDenied (naming the RAM action), NoSuchBucket
+    and signature errors are told apart.
+  - 'Check item C(oss.connection). Its impact: all_operations.'
+  - 'Permissions: oss:GetBucketInfo on each bucket.'
+  - 'Versions: OSS API (alibabacloud-oss-v2 1.x, V4 signatures).'
+  - The options of the other Alibaba Cloud OSS check items are accepted and ignored.
+  - To run several Alibaba Cloud OSS items in one task (one connection), use M(cloudbackup.precheck.oss_precheck).
 author:
-- cloudbackup.precheck developers (@cloudbackup)
+  - cloudbackup.precheck developers (@cloudbackup)
 extends_documentation_fragment:
-- cloudbackup.precheck.oss
-- cloudbackup.precheck.results
+  - cloudbackup.precheck.oss
+  - cloudbackup.precheck.results
 """
 
 EXAMPLES = r"""
@@ -35,23 +35,23 @@ EXAMPLES = r"""
     access_key_id: '{{ vault_oss_access_key_id }}'
     access_key_secret: '{{ vault_oss_access_key_secret }}'
     buckets:
-    - sales-data
-    - sales-logs
+      - sales-data
+      - sales-logs
     backup_interval_hours: 24
     last_backup_time: '2026-12-01T02:00:00Z'
   register: result
 - name: Fail when oss.connection does not pass
   ansible.builtin.assert:
     that:
-    - result.summary.failed == 0
-    - result.summary.error == 0
+      - result.summary.failed == 0
+      - result.summary.error == 0
     fail_msg: '{{ result.msg }}'
 """
 
 RETURN = r"""
 check_results:
   description:
-  - The results of C(oss.connection), in the collection's result schema (C(docs/results.md)).
+    - The results of C(oss.connection), in the collection's result schema (C(docs/results.md)).
   returned: always
   type: list
   elements: dict

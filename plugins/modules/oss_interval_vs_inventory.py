@@ -13,18 +13,18 @@ module: oss_interval_vs_inventory
 short_description: The backup interval is at least the inventory period
 version_added: 0.1.0
 description:
-- backup_interval_hours is at least the inventory frequency (Daily 24 h, Weekly 168 h, Monthly 744 h); a one-time
-  inventory fails.
-- 'Check item C(oss.interval_vs_inventory) (HBR:The backup interval must be at least the OSS manifest generation
-  period). Its impact: backup.'
-- 'Permissions: oss:GetBucketInventory.'
-- The options of the other Alibaba Cloud OSS check items are accepted and ignored.
-- To run several Alibaba Cloud OSS items in one task (one connection), use M(cloudbackup.precheck.oss_precheck).
+  - backup_interval_hours is at least the inventory frequency (Daily 24 h, Weekly 168 h, Monthly 744 h); a one-time
+    inventory fails.
+  - 'Check item C(oss.interval_vs_inventory) (HBR:The backup interval must be at least the OSS manifest generation
+    period). Its impact: backup.'
+  - 'Permissions: oss:GetBucketInventory.'
+  - The options of the other Alibaba Cloud OSS check items are accepted and ignored.
+  - To run several Alibaba Cloud OSS items in one task (one connection), use M(cloudbackup.precheck.oss_precheck).
 author:
-- cloudbackup.precheck developers (@cloudbackup)
+  - cloudbackup.precheck developers (@cloudbackup)
 extends_documentation_fragment:
-- cloudbackup.precheck.oss
-- cloudbackup.precheck.results
+  - cloudbackup.precheck.oss
+  - cloudbackup.precheck.results
 """
 
 EXAMPLES = r"""
@@ -35,23 +35,23 @@ EXAMPLES = r"""
     access_key_id: '{{ vault_oss_access_key_id }}'
     access_key_secret: '{{ vault_oss_access_key_secret }}'
     buckets:
-    - sales-data
-    - sales-logs
+      - sales-data
+      - sales-logs
     backup_interval_hours: 24
     last_backup_time: '2026-12-01T02:00:00Z'
   register: result
 - name: Fail when oss.interval_vs_inventory does not pass
   ansible.builtin.assert:
     that:
-    - result.summary.failed == 0
-    - result.summary.error == 0
+      - result.summary.failed == 0
+      - result.summary.error == 0
     fail_msg: '{{ result.msg }}'
 """
 
 RETURN = r"""
 check_results:
   description:
-  - The results of C(oss.interval_vs_inventory), in the collection's result schema (C(docs/results.md)).
+    - The results of C(oss.interval_vs_inventory), in the collection's result schema (C(docs/results.md)).
   returned: always
   type: list
   elements: dict

@@ -13,16 +13,16 @@ module: oss_inventory_configured
 short_description: An enabled inventory writes manifests the backup can use
 version_added: 0.1.0
 description:
-- An enabled inventory exists on the bucket (inventory_id, or any), and its destination bucket can be listed.
-- 'Check item C(oss.inventory_configured) (HBR:OSS backup with an OSS manifest). Its impact: incremental_backup.'
-- 'Permissions: oss:GetBucketInventory on the bucket; oss:ListObjects on the destination bucket.'
-- The options of the other Alibaba Cloud OSS check items are accepted and ignored.
-- To run several Alibaba Cloud OSS items in one task (one connection), use M(cloudbackup.precheck.oss_precheck).
+  - An enabled inventory exists on the bucket (inventory_id, or any), and its destination bucket can be listed.
+  - 'Check item C(oss.inventory_configured) (HBR:OSS backup with an OSS manifest). Its impact: incremental_backup.'
+  - 'Permissions: oss:GetBucketInventory on the bucket; oss:ListObjects on the destination bucket.'
+  - The options of the other Alibaba Cloud OSS check items are accepted and ignored.
+  - To run several Alibaba Cloud OSS items in one task (one connection), use M(cloudbackup.precheck.oss_precheck).
 author:
-- cloudbackup.precheck developers (@cloudbackup)
+  - cloudbackup.precheck developers (@cloudbackup)
 extends_documentation_fragment:
-- cloudbackup.precheck.oss
-- cloudbackup.precheck.results
+  - cloudbackup.precheck.oss
+  - cloudbackup.precheck.results
 """
 
 EXAMPLES = r"""
@@ -33,23 +33,23 @@ EXAMPLES = r"""
     access_key_id: '{{ vault_oss_access_key_id }}'
     access_key_secret: '{{ vault_oss_access_key_secret }}'
     buckets:
-    - sales-data
-    - sales-logs
+      - sales-data
+      - sales-logs
     backup_interval_hours: 24
     last_backup_time: '2026-12-01T02:00:00Z'
   register: result
 - name: Fail when oss.inventory_configured does not pass
   ansible.builtin.assert:
     that:
-    - result.summary.failed == 0
-    - result.summary.error == 0
+      - result.summary.failed == 0
+      - result.summary.error == 0
     fail_msg: '{{ result.msg }}'
 """
 
 RETURN = r"""
 check_results:
   description:
-  - The results of C(oss.inventory_configured), in the collection's result schema (C(docs/results.md)).
+    - The results of C(oss.inventory_configured), in the collection's result schema (C(docs/results.md)).
   returned: always
   type: list
   elements: dict

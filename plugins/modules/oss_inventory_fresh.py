@@ -13,18 +13,18 @@ module: oss_inventory_fresh
 short_description: The newest manifest is less than 7 days old
 version_added: 0.1.0
 description:
-- The newest <dest prefix>/<bucket>/<inventory id>/<timestamp>/manifest.json is under 7 days old; none means the
-  job fails; older than one inventory period plus a day warns.
-- 'Check item C(oss.inventory_fresh) (HBR:OSS backup uses the most recent manifest from the last 7 days). Its impact:
-  backup.'
-- 'Permissions: oss:GetBucketInventory; oss:ListObjects and oss:GetObject on the destination bucket.'
-- The options of the other Alibaba Cloud OSS check items are accepted and ignored.
-- To run several Alibaba Cloud OSS items in one task (one connection), use M(cloudbackup.precheck.oss_precheck).
+  - The newest <dest prefix>/<bucket>/<inventory id>/<timestamp>/manifest.json is under 7 days old; none means the
+    job fails; older than one inventory period plus a day warns.
+  - 'Check item C(oss.inventory_fresh) (HBR:OSS backup uses the most recent manifest from the last 7 days). Its
+    impact: backup.'
+  - 'Permissions: oss:GetBucketInventory; oss:ListObjects and oss:GetObject on the destination bucket.'
+  - The options of the other Alibaba Cloud OSS check items are accepted and ignored.
+  - To run several Alibaba Cloud OSS items in one task (one connection), use M(cloudbackup.precheck.oss_precheck).
 author:
-- cloudbackup.precheck developers (@cloudbackup)
+  - cloudbackup.precheck developers (@cloudbackup)
 extends_documentation_fragment:
-- cloudbackup.precheck.oss
-- cloudbackup.precheck.results
+  - cloudbackup.precheck.oss
+  - cloudbackup.precheck.results
 """
 
 EXAMPLES = r"""
@@ -35,23 +35,23 @@ EXAMPLES = r"""
     access_key_id: '{{ vault_oss_access_key_id }}'
     access_key_secret: '{{ vault_oss_access_key_secret }}'
     buckets:
-    - sales-data
-    - sales-logs
+      - sales-data
+      - sales-logs
     backup_interval_hours: 24
     last_backup_time: '2026-12-01T02:00:00Z'
   register: result
 - name: Fail when oss.inventory_fresh does not pass
   ansible.builtin.assert:
     that:
-    - result.summary.failed == 0
-    - result.summary.error == 0
+      - result.summary.failed == 0
+      - result.summary.error == 0
     fail_msg: '{{ result.msg }}'
 """
 
 RETURN = r"""
 check_results:
   description:
-  - The results of C(oss.inventory_fresh), in the collection's result schema (C(docs/results.md)).
+    - The results of C(oss.inventory_fresh), in the collection's result schema (C(docs/results.md)).
   returned: always
   type: list
   elements: dict

@@ -13,17 +13,17 @@ module: oss_inventory_since_last_backup
 short_description: The newest manifest is newer than the last backup
 version_added: 0.1.0
 description:
-- The newest manifest was generated after last_backup_time; otherwise the next job fails.
-- 'Check item C(oss.inventory_since_last_backup) (HBR:OSS backup fails when the manifest was not updated since the
-  last backup). Its impact: backup.'
-- 'Permissions: As oss.inventory_fresh.'
-- The options of the other Alibaba Cloud OSS check items are accepted and ignored.
-- To run several Alibaba Cloud OSS items in one task (one connection), use M(cloudbackup.precheck.oss_precheck).
+  - The newest manifest was generated after last_backup_time; otherwise the next job fails.
+  - 'Check item C(oss.inventory_since_last_backup) (HBR:OSS backup fails when the manifest was not updated since
+    the last backup). Its impact: backup.'
+  - 'Permissions: As oss.inventory_fresh.'
+  - The options of the other Alibaba Cloud OSS check items are accepted and ignored.
+  - To run several Alibaba Cloud OSS items in one task (one connection), use M(cloudbackup.precheck.oss_precheck).
 author:
-- cloudbackup.precheck developers (@cloudbackup)
+  - cloudbackup.precheck developers (@cloudbackup)
 extends_documentation_fragment:
-- cloudbackup.precheck.oss
-- cloudbackup.precheck.results
+  - cloudbackup.precheck.oss
+  - cloudbackup.precheck.results
 """
 
 EXAMPLES = r"""
@@ -34,23 +34,23 @@ EXAMPLES = r"""
     access_key_id: '{{ vault_oss_access_key_id }}'
     access_key_secret: '{{ vault_oss_access_key_secret }}'
     buckets:
-    - sales-data
-    - sales-logs
+      - sales-data
+      - sales-logs
     backup_interval_hours: 24
     last_backup_time: '2026-12-01T02:00:00Z'
   register: result
 - name: Fail when oss.inventory_since_last_backup does not pass
   ansible.builtin.assert:
     that:
-    - result.summary.failed == 0
-    - result.summary.error == 0
+      - result.summary.failed == 0
+      - result.summary.error == 0
     fail_msg: '{{ result.msg }}'
 """
 
 RETURN = r"""
 check_results:
   description:
-  - The results of C(oss.inventory_since_last_backup), in the collection's result schema (C(docs/results.md)).
+    - The results of C(oss.inventory_since_last_backup), in the collection's result schema (C(docs/results.md)).
   returned: always
   type: list
   elements: dict

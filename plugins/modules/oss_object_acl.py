@@ -13,17 +13,17 @@ module: oss_object_acl
 short_description: No object has an ACL of its own
 version_added: 0.1.0
 description:
-- 'Objects whose ACL is not default warn: their ACL is not backed up. Read from the newest inventory when it has
-  ObjectAcl, else GetObjectAcl on the first acl_sample_objects objects of the listing sample.'
-- 'Check item C(oss.object_acl) (HBR:Cloud Backup does not back up or restore object ACLs). Its impact: restore.'
-- 'Permissions: oss:GetObjectAcl (or the inventory''s ObjectAcl field), oss:ListObjects.'
-- The options of the other Alibaba Cloud OSS check items are accepted and ignored.
-- To run several Alibaba Cloud OSS items in one task (one connection), use M(cloudbackup.precheck.oss_precheck).
+  - 'Objects whose ACL is not default warn: their ACL is not backed up. Read from the newest inventory when it has
+    ObjectAcl, else GetObjectAcl on the first acl_sample_objects objects of the listing sample.'
+  - 'Check item C(oss.object_acl) (HBR:Cloud Backup does not back up or restore object ACLs). Its impact: restore.'
+  - 'Permissions: oss:GetObjectAcl (or the inventory''s ObjectAcl field), oss:ListObjects.'
+  - The options of the other Alibaba Cloud OSS check items are accepted and ignored.
+  - To run several Alibaba Cloud OSS items in one task (one connection), use M(cloudbackup.precheck.oss_precheck).
 author:
-- cloudbackup.precheck developers (@cloudbackup)
+  - cloudbackup.precheck developers (@cloudbackup)
 extends_documentation_fragment:
-- cloudbackup.precheck.oss
-- cloudbackup.precheck.results
+  - cloudbackup.precheck.oss
+  - cloudbackup.precheck.results
 """
 
 EXAMPLES = r"""
@@ -34,8 +34,8 @@ EXAMPLES = r"""
     access_key_id: '{{ vault_oss_access_key_id }}'
     access_key_secret: '{{ vault_oss_access_key_secret }}'
     buckets:
-    - sales-data
-    - sales-logs
+      - sales-data
+      - sales-logs
     backup_interval_hours: 24
     last_backup_time: '2026-12-01T02:00:00Z'
     acl_sample_objects: 100
@@ -43,15 +43,15 @@ EXAMPLES = r"""
 - name: Fail when oss.object_acl does not pass
   ansible.builtin.assert:
     that:
-    - result.summary.failed == 0
-    - result.summary.error == 0
+      - result.summary.failed == 0
+      - result.summary.error == 0
     fail_msg: '{{ result.msg }}'
 """
 
 RETURN = r"""
 check_results:
   description:
-  - The results of C(oss.object_acl), in the collection's result schema (C(docs/results.md)).
+    - The results of C(oss.object_acl), in the collection's result schema (C(docs/results.md)).
   returned: always
   type: list
   elements: dict

@@ -13,19 +13,19 @@ module: oss_object_storage_classes
 short_description: No object of an archive storage class
 version_added: 0.1.0
 description:
-- Objects of the Archive, Cold Archive and Deep Cold Archive classes fail (not backed up); IA objects warn. Read
-  from the newest inventory (under 7 days, with StorageClass), else from a listing sample bounded by sample_objects
-  and sample_seconds.
-- 'Check item C(oss.object_storage_classes) (HBR:OSS backup limits (Archive, Cold Archive, Deep Cold Archive objects)).
-  Its impact: backup.'
-- 'Permissions: oss:GetBucketInventory and oss:GetObject on the inventory destination, or oss:ListObjects.'
-- The options of the other Alibaba Cloud OSS check items are accepted and ignored.
-- To run several Alibaba Cloud OSS items in one task (one connection), use M(cloudbackup.precheck.oss_precheck).
+  - Objects of the Archive, Cold Archive and Deep Cold Archive classes fail (not backed up); IA objects warn. Read
+    from the newest inventory (under 7 days, with StorageClass), else from a listing sample bounded by sample_objects
+    and sample_seconds.
+  - 'Check item C(oss.object_storage_classes) (HBR:OSS backup limits (Archive, Cold Archive, Deep Cold Archive objects)).
+    Its impact: backup.'
+  - 'Permissions: oss:GetBucketInventory and oss:GetObject on the inventory destination, or oss:ListObjects.'
+  - The options of the other Alibaba Cloud OSS check items are accepted and ignored.
+  - To run several Alibaba Cloud OSS items in one task (one connection), use M(cloudbackup.precheck.oss_precheck).
 author:
-- cloudbackup.precheck developers (@cloudbackup)
+  - cloudbackup.precheck developers (@cloudbackup)
 extends_documentation_fragment:
-- cloudbackup.precheck.oss
-- cloudbackup.precheck.results
+  - cloudbackup.precheck.oss
+  - cloudbackup.precheck.results
 """
 
 EXAMPLES = r"""
@@ -36,23 +36,23 @@ EXAMPLES = r"""
     access_key_id: '{{ vault_oss_access_key_id }}'
     access_key_secret: '{{ vault_oss_access_key_secret }}'
     buckets:
-    - sales-data
-    - sales-logs
+      - sales-data
+      - sales-logs
     backup_interval_hours: 24
     last_backup_time: '2026-12-01T02:00:00Z'
   register: result
 - name: Fail when oss.object_storage_classes does not pass
   ansible.builtin.assert:
     that:
-    - result.summary.failed == 0
-    - result.summary.error == 0
+      - result.summary.failed == 0
+      - result.summary.error == 0
     fail_msg: '{{ result.msg }}'
 """
 
 RETURN = r"""
 check_results:
   description:
-  - The results of C(oss.object_storage_classes), in the collection's result schema (C(docs/results.md)).
+    - The results of C(oss.object_storage_classes), in the collection's result schema (C(docs/results.md)).
   returned: always
   type: list
   elements: dict

@@ -13,24 +13,25 @@ module: oss_precheck
 short_description: Run the Alibaba Cloud OSS check items of a backup precheck in one task
 version_added: 0.1.0
 description:
-- Checks that Alibaba Cloud OSS buckets can be backed up by Cloud Backup, through the OSS SDK for Python (alibabacloud-oss-v2)
-  with an AccessKey or an STS token, read-only. Each bucket is a target.
-- Runs a selection of the items C(oss.connection), C(oss.bucket_storage_class), C(oss.cloudbox), C(oss.inventory_configured),
-  C(oss.inventory_fresh), C(oss.inventory_since_last_backup), C(oss.interval_vs_inventory), C(oss.object_storage_classes)
-  and C(oss.object_acl) with one client.
-- Every API call is bounded by O(connect_timeout) + O(read_timeout), DNS lookup included, and tried once; listing
-  samples are bounded by O(sample_objects) and O(sample_seconds). An endpoint that cannot be reached is an V(error)
-  result, not a failed task.
-- The items are C(oss.connection), C(oss.bucket_storage_class), C(oss.cloudbox), C(oss.inventory_configured), C(oss.inventory_fresh),
-  C(oss.inventory_since_last_backup), C(oss.interval_vs_inventory), C(oss.object_storage_classes), C(oss.object_acl).
-- This is the module the role C(cloudbackup.precheck.precheck) uses (variable C(cloudbackup_precheck_oss_buckets)),
-  one task per instance. Each item also has a module of its own, for example M(cloudbackup.precheck.oss_object_acl).
+  - Checks that Alibaba Cloud OSS buckets can be backed up by Cloud Backup, through the OSS SDK for Python (alibabacloud-oss-v2)
+    with an AccessKey or an STS token, read-only. Each bucket is a target.
+  - Runs a selection of the items C(oss.connection), C(oss.bucket_storage_class), C(oss.cloudbox), C(oss.inventory_configured),
+    C(oss.inventory_fresh), C(oss.inventory_since_last_backup), C(oss.interval_vs_inventory), C(oss.object_storage_classes)
+    and C(oss.object_acl) with one client.
+  - Every API call is bounded by O(connect_timeout) + O(read_timeout), DNS lookup included, and tried once; listing
+    samples are bounded by O(sample_objects) and O(sample_seconds). An endpoint that cannot be reached is an V(error)
+    result, not a failed task.
+  - The items are C(oss.connection), C(oss.bucket_storage_class), C(oss.cloudbox), C(oss.inventory_configured),
+    C(oss.inventory_fresh), C(oss.inventory_since_last_backup), C(oss.interval_vs_inventory), C(oss.object_storage_classes),
+    C(oss.object_acl).
+  - This is the module the role C(cloudbackup.precheck.precheck) uses (variable C(cloudbackup_precheck_oss_buckets)),
+    one task per instance. Each item also has a module of its own, for example M(cloudbackup.precheck.oss_object_acl).
 author:
-- cloudbackup.precheck developers (@cloudbackup)
+  - cloudbackup.precheck developers (@cloudbackup)
 extends_documentation_fragment:
-- cloudbackup.precheck.oss
-- cloudbackup.precheck.selection
-- cloudbackup.precheck.results
+  - cloudbackup.precheck.oss
+  - cloudbackup.precheck.selection
+  - cloudbackup.precheck.results
 """
 
 EXAMPLES = r"""
@@ -60,7 +61,7 @@ EXAMPLES = r"""
 RETURN = r"""
 check_results:
   description:
-  - One result per check item and target, in the collection's result schema (C(docs/results.md)).
+    - One result per check item and target, in the collection's result schema (C(docs/results.md)).
   returned: always
   type: list
   elements: dict
