@@ -443,8 +443,8 @@ def role_table(engines, variables):
         lines.append("| `%s` | %s | %s |" % (name, default_text(doc), cell(plain(paragraphs(doc["description"])[0]))))
     for engine in engines:
         if engine.instances:
-            lines.append("| `%s` | `[]` | %s instances to check: [docs/%s.md](docs/%s.md). |"
-                         % (engine.instances, engine.title, engine.name, engine.name))
+            lines.append("| `%s` | `[]` | What the %s engine checks from this host, one module run each: "
+                         "[docs/%s.md](docs/%s.md). |" % (engine.instances, engine.title, engine.name, engine.name))
     return "\n".join(lines)
 
 

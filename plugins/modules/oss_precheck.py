@@ -15,9 +15,6 @@ version_added: 0.1.0
 description:
   - Checks that Alibaba Cloud OSS buckets can be backed up by Cloud Backup, through the OSS SDK for Python (alibabacloud-oss-v2)
     with an AccessKey or an STS token, read-only. Each bucket is a target.
-  - Runs a selection of the items C(oss.connection), C(oss.bucket_storage_class), C(oss.cloudbox), C(oss.inventory_configured),
-    C(oss.inventory_fresh), C(oss.inventory_since_last_backup), C(oss.interval_vs_inventory), C(oss.object_storage_classes)
-    and C(oss.object_acl) with one client.
   - Every API call is bounded by O(connect_timeout) + O(read_timeout), DNS lookup included, and tried once; listing
     samples are bounded by O(sample_objects) and O(sample_seconds). An endpoint that cannot be reached is an V(error)
     result, not a failed task.
