@@ -36,8 +36,14 @@ class SelectionError(ValueError):
 
 
 class Check:
+    """One check item, declared once: everything else (its module, the role's plumbing, the catalog,
+    the option docs) is derived from this declaration by tools/generate.py.
+
+    `options` are the item's own options, declared like the engine's (an AnsibleModule spec entry
+    plus its `description`); an option several items read belongs to the engine."""
+
     def __init__(self, check_id, title, engine, impact, run, tags=(), references=(), rule="",
-                 permissions="", versions="", applies=None):
+                 permissions="", versions="", applies=None, options=None):
         unknown = [i for i in impact if i not in R.IMPACTS]
         if unknown:
             raise ValueError("check %s: unknown impact %s" % (check_id, unknown))
@@ -53,6 +59,7 @@ class Check:
         self.permissions = permissions
         self.versions = versions
         self.applies = applies
+        self.options = dict(options or {})
 
 
 def register(check_id, title, impact, **meta):
