@@ -33,6 +33,41 @@ except ImportError:  # pragma: no cover
 CONNECTION_CHECK = "vmware.connection"
 VERSIONS_PATH = "/sdk/vimServiceVersions.xml"
 
+# The names and meanings of community.vmware's connection options, which VMware users already know.
+CONNECTION_ARGS = dict(
+    hostname=dict(type="str", required=True, description=(
+        "The vCenter Server name or address, as the backup gateway reaches it (the FQDN the vCenter certificate "
+        "names, when O(validate_certs) is on).",
+    )),
+    port=dict(type="int", default=443, description=(
+        "The HTTPS port of the vSphere API on vCenter.",
+    )),
+    username=dict(type="str", required=True, description=(
+        "The vCenter account, with its SSO domain (V(backup@vsphere.local)). Read-only access is enough; what the "
+        "account cannot see is reported, never guessed.",
+    )),
+    password=dict(type="str", no_log=True, description=(
+        "The password of O(username). Never shown in results, messages or logs.",
+    )),
+    validate_certs=dict(type="bool", default=True, description=(
+        "Whether the vCenter certificate must be trusted (by O(ca_path) or the system CAs) and name O(hostname). "
+        "Turn off only for a test vCenter.",
+    )),
+    ca_path=dict(type="path", description=(
+        "A PEM file of the CA that signed the vCenter certificate, usually the VMCA root certificate "
+        "(C(https://<vcenter>/certs/download.zip)).",
+    )),
+    connect_timeout=dict(type="float", default=10.0, role_default="timeout", description=(
+        "Seconds allowed to connect and log in: DNS, TCP, TLS, the API version query and the login, each bounded, "
+        "together bounded. A vCenter that accepts TCP and never answers is reported as V(timeout) after this time.",
+        "Also the time each ESXi and vCenter port probe of C(vmware.gateway_reach) may take.",
+    )),
+    call_timeout=dict(type="float", default=120.0, description=(
+        "Seconds the inventory retrieval (one PropertyCollector call for every VM, with its continuations) may "
+        "take after login.",
+    )),
+)
+
 
 def load_driver():
     """pyvmomi's modules, or a classified `driver_missing` error naming the interpreter."""

@@ -85,7 +85,8 @@ def retrieve_inventory(session):
         finally:
             view.DestroyView()
 
-    return session.call(work, "reading the inventory (one PropertyCollector retrieval)", source=None)
+    return session.call(work, "reading the inventory (one PropertyCollector retrieval)",
+                        source=vmware_conn.CONNECTION_CHECK)
 
 
 # -- plain records ----------------------------------------------------------------------------
@@ -346,7 +347,7 @@ def settings_from(params):
         "username": params.get("username"), "password": params.get("password"),
         "validate_certs": params.get("validate_certs", True), "ca_path": params.get("ca_path"),
         "connect_timeout": float(params.get("connect_timeout") or 10.0),
-        "call_timeout": float(params.get("call_timeout") or 60.0),
+        "call_timeout": float(params.get("call_timeout") or 120.0),
     }
 
 
