@@ -222,7 +222,8 @@ def _handshake_pending(connection):
 
 
 def classify_fault(exc, where, what, driver, source=None):
-    """A PrecheckError for a vSphere fault or a socket error raised by a SOAP call."""
+    """A PrecheckError for a vSphere fault or a socket error raised by a SOAP call (NotAuthenticated
+    is a NoPermission in vSphere's fault tree: it is asked first)."""
     vim = driver["vim"]
     details = {"fault": type(exc).__name__, "call": what}
     if isinstance(exc, vim.fault.InvalidLogin):
@@ -232,6 +233,10 @@ def classify_fault(exc, where, what, driver, source=None):
             "Check username (with its domain, for example backup@vsphere.local) and password; in the vSphere "
             "Client, Administration > Single Sign On > Users and Groups shows whether the account is locked.",
             source=CONNECTION_CHECK, details=details)
+    if isinstance(exc, vim.fault.NotAuthenticated):
+        return PrecheckError("login_failed", "vCenter %s ended the session while %s (NotAuthenticated)." % (where, what),
+                             "Run again; if it repeats, check the vCenter session timeout and the account.",
+                             source=source, details=details)
     if isinstance(exc, vim.fault.NoPermission):
         privilege = getattr(exc, "privilegeId", None) or "unknown"
         obj = getattr(exc, "object", None)
@@ -243,10 +248,6 @@ def classify_fault(exc, where, what, driver, source=None):
             "Give the account a role holding %s on that object (vSphere Client: select it > Permissions > Add, "
             "propagate to children; or govc permissions.set -principal <user> -role <role> -propagate <path>)."
             % privilege, source=source, details=details)
-    if isinstance(exc, vim.fault.NotAuthenticated):
-        return PrecheckError("login_failed", "vCenter %s ended the session while %s (NotAuthenticated)." % (where, what),
-                             "Run again; if it repeats, check the vCenter session timeout and the account.",
-                             source=source, details=details)
     if isinstance(exc, (OSError, socket.timeout)):
         cause = "timeout" if isinstance(exc, socket.timeout) else "unreachable"
         return PrecheckError(cause, "The connection to vCenter %s failed while %s: %s." % (where, what, exc),

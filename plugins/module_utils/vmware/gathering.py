@@ -95,7 +95,7 @@ def _missing(driver, content):
     """{path: privilege or fault name} for the properties vCenter would not give."""
     out = {}
     for missing in content.missingSet or []:
-        fault = getattr(missing.fault, "fault", None)
+        fault = missing.fault  # pyvmomi gives the fault itself for the wire's LocalizedMethodFault
         privilege = getattr(fault, "privilegeId", None)
         out[missing.path] = privilege or (type(fault).__name__ if fault is not None else "unknown")
     return out
