@@ -42,7 +42,7 @@ def unmatched_result(ctx, option, entry):
     what = {"vm_names": "no VM named", "vm_folders": "no folder", "vm_clusters": "no cluster",
             "vm_tags": "no VM with the tag", "vm_attributes": "no VM with the custom attribute"}[option]
     return R.error(
-        "%s/%s" % (ctx.target, entry),
+        "%s/%s" % (ctx.target, entry.lstrip("/")),
         "The selection %s: %s matches nothing on vCenter %s: %s %r is visible to %s. Either it does not exist, or "
         "the account lacks System.View on it (a No Access permission, or no permission on it or its parents)."
         % (option, entry, ctx.endpoint, what, entry, user), "permission",

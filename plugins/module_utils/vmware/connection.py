@@ -138,15 +138,13 @@ def _network_error(exc, settings, step):
             "Check that %s is the vCenter HTTPS port (443 by default) and that this host's OpenSSL accepts the "
             "server's TLS versions." % settings["port"], source=CONNECTION_CHECK, details=details)
     if isinstance(exc, socket.timeout):
+        what = "the TLS handshake" if step == "tls" else "the API version query"
         return PrecheckError(
-            "timeout", "vCenter %s did not answer within %gs (%s)." % (where, settings["connect_timeout"], step),
-            "Check that vCenter runs and that the firewall lets this host reach %s; or raise connect_timeout."
-            % where, source=CONNECTION_CHECK, details=details)
-    if isinstance(exc, ConnectionRefusedError):
-        return PrecheckError(
-            "refused", "vCenter %s refused the connection: nothing listens on port %s." % (where, settings["port"]),
-            "Check hostname and port (vCenter serves the API on 443), and that the vpxd and envoy services run "
-            "(vCenter appliance: service-control --status).", source=CONNECTION_CHECK, details=details)
+            "timeout", "vCenter %s accepted TCP but did not answer %s within %gs." % (where, what,
+                                                                                 settings["connect_timeout"]),
+            "Check that %s is vCenter's HTTPS port and that vCenter answers (a proxy or load balancer that "
+            "accepts and holds connections looks like this); or raise connect_timeout." % settings["port"],
+            source=CONNECTION_CHECK, details=details)
     return PrecheckError(
         "unreachable", "vCenter %s is not reachable (%s): %s." % (where, step, getattr(exc, "strerror", None) or exc),
         "Check the route and firewall from this host (the backup gateway) to %s." % where,
@@ -173,36 +171,35 @@ def choose_version(document, driver):
 
 
 def discover(settings, context, driver):
-    """DNS, TCP, TLS and the GET of vimServiceVersions.xml, each bounded: (api version, seconds)."""
+    """DNS, TCP, TLS and the GET of vimServiceVersions.xml, each under the connect deadline:
+    (api version, seconds spent)."""
     where = endpoint(settings["hostname"], settings["port"])
     deadline = probes.Deadline(settings["connect_timeout"])
     started = time.monotonic()
-    resolved = probes.resolve(settings["hostname"], settings["port"], deadline)
-    if not resolved["ok"]:
-        raise PrecheckError(
-            "timeout" if resolved["cause"] == "timeout" else "dns",
-            "The vCenter name %s does not resolve from this host: %s." % (settings["hostname"], resolved["detail"]),
-            "Check hostname, and that this host's resolver (/etc/resolv.conf) knows the vCenter FQDN; the backup "
-            "gateway must reach vCenter by that name.", source=CONNECTION_CHECK, details={"step": "dns"})
-    connection = http_client.HTTPSConnection(settings["hostname"], int(settings["port"]),
-                                             timeout=deadline.remaining(), context=context)
-    step = "tcp"
+    connected = probes.tcp_connect(settings["hostname"], int(settings["port"]), deadline)
+    if not connected["ok"]:
+        raise _probe_error(connected, settings)
+    raw = connected["sock"]
     try:
-        connection.connect()
-        step = "http"
-        connection.sock.settimeout(deadline.remaining())
+        raw.settimeout(deadline.remaining())
+        tls = context.wrap_socket(raw, server_hostname=settings["hostname"])
+    except (OSError, ValueError) as exc:
+        raw.close()
+        raise _network_error(exc, settings, "tls")
+    connection = http_client.HTTPSConnection(settings["hostname"], int(settings["port"]), context=context)
+    connection.sock = tls
+    try:
+        tls.settimeout(deadline.remaining())
         connection.request("GET", VERSIONS_PATH, headers={"User-Agent": "cloudbackup-precheck"})
         response = connection.getresponse()
         body = response.read(1 << 20)
-    except ssl.SSLError as exc:
-        raise _network_error(exc, settings, "tls")
-    except (OSError, socket.timeout, http_client.HTTPException) as exc:
-        if isinstance(exc, http_client.HTTPException):
-            raise PrecheckError(
-                "protocol", "%s does not answer HTTP like vCenter: %s." % (where, exc),
-                "Check hostname and port: they must name the vCenter web service (port 443).",
-                source=CONNECTION_CHECK, details={"step": step})
-        raise _network_error(exc, settings, "tls" if step == "http" and _handshake_pending(connection) else step)
+    except http_client.HTTPException as exc:
+        raise PrecheckError(
+            "protocol", "%s does not answer HTTP like vCenter: %s." % (where, exc),
+            "Check hostname and port: they must name the vCenter web service (port 443).",
+            source=CONNECTION_CHECK, details={"step": "http"})
+    except OSError as exc:
+        raise _network_error(exc, settings, "http")
     finally:
         connection.close()
     version = choose_version(body, driver) if response.status == 200 else None
@@ -215,10 +212,31 @@ def discover(settings, context, driver):
     return version, time.monotonic() - started
 
 
-def _handshake_pending(connection):
-    """http.client wraps the socket in TLS inside connect(): a sock that is not an SSLSocket
-    means the handshake itself was what timed out."""
-    return not isinstance(getattr(connection, "sock", None), ssl.SSLSocket)
+def _probe_error(probe, settings):
+    """A PrecheckError for a failed DNS or TCP step of core.probes.tcp_connect."""
+    where = endpoint(settings["hostname"], settings["port"])
+    details = {"step": probe["step"], "error": probe["detail"]}
+    if probe["step"] == "dns":
+        return PrecheckError(
+            probe["cause"], "The vCenter name %s does not resolve from this host: %s."
+            % (settings["hostname"], probe["detail"]),
+            "Check hostname, and that this host's resolver (/etc/resolv.conf) knows the vCenter FQDN; the backup "
+            "gateway must reach vCenter by that name.", source=CONNECTION_CHECK, details=details)
+    if probe["cause"] == "refused":
+        return PrecheckError(
+            "refused", "vCenter %s refused the connection: nothing listens on port %s." % (where, settings["port"]),
+            "Check hostname and port (vCenter serves the API on 443), and that the vpxd and envoy services run "
+            "(vCenter appliance: service-control --status).", source=CONNECTION_CHECK, details=details)
+    if probe["cause"] == "timeout":
+        return PrecheckError(
+            "timeout", "vCenter %s did not accept TCP within %gs: %s." % (where, settings["connect_timeout"],
+                                                                         probe["detail"]),
+            "Check the route and the firewalls from this host to %s (TCP %s), or raise connect_timeout."
+            % (where, settings["port"]), source=CONNECTION_CHECK, details=details)
+    return PrecheckError(
+        "unreachable", "vCenter %s is not reachable: %s." % (where, probe["detail"]),
+        "Check the route and firewall from this host (the backup gateway) to %s." % where,
+        source=CONNECTION_CHECK, details=details)
 
 
 def classify_fault(exc, where, what, driver, source=None):

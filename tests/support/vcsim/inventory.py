@@ -8,7 +8,7 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-from pyVmomi import vim  # pylint: disable=import-error
+from pyVmomi import vim, vmodl  # pylint: disable=import-error
 
 from vcsim import wait
 
@@ -21,6 +21,26 @@ def vms(content):
         return dict((vm.name, vm) for vm in view.view)
     finally:
         view.DestroyView()
+
+
+def properties(content, kind, paths):
+    """{name: {path: value}} of every object of `kind`, in one retrieval: the simulator panics when
+    an unset property (a VM's snapshot when it has none) is fetched on its own."""
+    collector = vmodl.query.PropertyCollector
+    view = content.viewManager.CreateContainerView(content.rootFolder, [kind], True)
+    try:
+        spec = collector.FilterSpec(
+            objectSet=[collector.ObjectSpec(obj=view, skip=True, selectSet=[collector.TraversalSpec(
+                name="view", type=vim.view.ContainerView, path="view", skip=False)])],
+            propSet=[collector.PropertySpec(type=kind, pathSet=["name"] + list(paths))])
+        found = content.propertyCollector.RetrieveContents([spec])
+    finally:
+        view.DestroyView()
+    out = {}
+    for item in found:
+        values = dict((p.name, p.val) for p in item.propSet)
+        out[values["name"]] = values
+    return out
 
 
 def devices(vm, kind):
