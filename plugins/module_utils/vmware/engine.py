@@ -57,7 +57,7 @@ DESCRIPTION = (
 
 REQUIREMENTS = (
     "pyvmomi (C(pip install pyvmomi)) for the Python interpreter that runs the module, usually on the backup "
-    "gateway (O(cloudbackup_precheck_vmware_vcenters[].delegate_to)). Without it every check is an V(error) with "
+    "gateway (C(cloudbackup_precheck_vmware_vcenters[].delegate_to) in the role). Without it every check is an V(error) with "
     "cause V(driver_missing).",
 )
 
