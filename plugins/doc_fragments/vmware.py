@@ -121,7 +121,8 @@ options:
     default: 10.0
 requirements:
 - pyvmomi (C(pip install pyvmomi)) for the Python interpreter that runs the module, usually on the backup gateway
-  (O(cloudbackup_precheck_vmware_vcenters[].delegate_to)). Without it every check is an V(error) with cause V(driver_missing).
+  (C(cloudbackup_precheck_vmware_vcenters[].delegate_to) in the role). Without it every check is an V(error) with
+  cause V(driver_missing).
 notes:
 - A connection failure is the V(error) result of C(vmware.connection), classified as V(dns), V(refused), V(timeout),
   V(tls), V(login_failed), V(permission), V(protocol) or V(driver_missing); the other checks of the task then say
