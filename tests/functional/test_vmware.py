@@ -325,4 +325,3 @@ def test_the_collection_changed_nothing_and_logged_out(lab):
     assert lab.after == lab.before
     # Only the tests' own session is left: every module run logged out.
     assert lab.sessions == [ADMIN]
-

@@ -35,8 +35,8 @@ def test_escaped_names_are_unescaped_and_kept_as_returned():
 
 
 def test_rdm_records_keep_mode_and_lun():
-    rec = record("rdm", devices=[disk(rdm="physicalMode", lun="vml.0123"), disk(2001, "Hard disk 2", rdm="virtualMode",
-                                                                               unit=1)])
+    rec = record("rdm", devices=[disk(rdm="physicalMode", lun="vml.0123"),
+                                 disk(2001, "Hard disk 2", rdm="virtualMode", unit=1)])
     physical, virtual = [d for d in rec["devices"] if d["kind"] == "disk"]
     assert (physical["rdm"], physical["compatibility_mode"], physical["lun"]) == (True, "physicalMode", "vml.0123")
     assert virtual["compatibility_mode"] == "virtualMode" and physical["capacity_bytes"] == 60 * 1024 ** 3
@@ -63,8 +63,8 @@ def test_withheld_property_is_a_permission_error_for_that_vm_only():
 def test_inventory_paths_hosts_and_clusters():
     inv = inventory(vm("vm-1", "a", parent="group-v7"), vm("vm-2", "b", host="host-2"))
     a, b = inv.vms
-    assert (a["folder"], a["datacenter"], a["cluster"], a["host_name"]) == ("/DC0/vm/Prod", "DC0", "C0",
-                                                                           "esx01.example.com")
+    assert (a["folder"], a["datacenter"], a["cluster"]) == ("/DC0/vm/Prod", "DC0", "C0")
+    assert a["host_name"] == "esx01.example.com"
     assert (b["folder"], b["cluster"], b["host_name"]) == ("/DC0/vm", None, "esx02.example.com")
     assert inv.path("host-1") == "/DC0/host/C0/esx01.example.com"
     assert "/DC0/vm/Prod" in inv.folders() and inv.clusters() == {"C0"}

@@ -150,8 +150,8 @@ def judge_reach(name, ports, probed, target, role, vms=()):
         details["vms"] = sorted(vms)
         runs = " (runs %s%s)" % (", ".join(sorted(vms)[:3]), " and %d more" % (len(vms) - 3) if len(vms) > 3 else "")
     if not failures:
-        return R.passed(target, "%s %s%s answers on TCP %s from this host." % (role, name, runs,
-                                                                             ", ".join(map(str, ports))), details)
+        listed = ", ".join(map(str, ports))
+        return R.passed(target, "%s %s%s answers on TCP %s from this host." % (role, name, runs, listed), details)
     cause = failures[0][1]["cause"]
     text = "; ".join("port %d (%s): %s" % (port, PORT_USES.get(port, "required"), probe["detail"])
                      for port, probe in failures)

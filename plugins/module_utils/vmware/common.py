@@ -47,4 +47,3 @@ def per_vm(ctx, judge, needs):
             continue
         out.extend(judge(vm, target))
     return out
-

@@ -140,8 +140,8 @@ def _network_error(exc, settings, step):
     if isinstance(exc, socket.timeout):
         what = "the TLS handshake" if step == "tls" else "the API version query"
         return PrecheckError(
-            "timeout", "vCenter %s accepted TCP but did not answer %s within %gs." % (where, what,
-                                                                                 settings["connect_timeout"]),
+            "timeout", "vCenter %s accepted TCP but did not answer %s within %gs."
+            % (where, what, settings["connect_timeout"]),
             "Check that %s is vCenter's HTTPS port and that vCenter answers (a proxy or load balancer that "
             "accepts and holds connections looks like this); or raise connect_timeout." % settings["port"],
             source=CONNECTION_CHECK, details=details)
@@ -229,8 +229,8 @@ def _probe_error(probe, settings):
             "(vCenter appliance: service-control --status).", source=CONNECTION_CHECK, details=details)
     if probe["cause"] == "timeout":
         return PrecheckError(
-            "timeout", "vCenter %s did not accept TCP within %gs: %s." % (where, settings["connect_timeout"],
-                                                                         probe["detail"]),
+            "timeout", "vCenter %s did not accept TCP within %gs: %s."
+            % (where, settings["connect_timeout"], probe["detail"]),
             "Check the route and the firewalls from this host to %s (TCP %s), or raise connect_timeout."
             % (where, settings["port"]), source=CONNECTION_CHECK, details=details)
     return PrecheckError(

@@ -315,8 +315,8 @@ def select_vms(inventory, params):
     unmatched = [("vm_names", n) for n in names if not any(_matches(vm["name"], [n]) for vm in candidates)]
     known_folders = inventory.folders()
     unmatched += [("vm_folders", f) for f in folders if f not in known_folders]
-    unmatched += [("vm_clusters", c) for c in clusters if not any(fnmatch.fnmatchcase(k, c)
-                                                                   for k in inventory.clusters())]
+    known_clusters = inventory.clusters()
+    unmatched += [("vm_clusters", c) for c in clusters if not any(fnmatch.fnmatchcase(k, c) for k in known_clusters)]
     unmatched += [("vm_tags", t) for t in tags if not any(t in vm["tags"] for vm in candidates)]
     unmatched += [("vm_attributes", "%s=%s" % (k, v)) for k, v in attributes.items()
                   if not any(k in vm["attributes"] and _matches(str(vm["attributes"][k]), [str(v)])

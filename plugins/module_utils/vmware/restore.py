@@ -43,8 +43,8 @@ def judge_restore_target(vm, target):
     if disk is None:
         problems.append("it has no disk")
     elif not low <= size <= high:
-        problems.append("its system disk %s (%s) is %.1f GiB, outside %d-%d GiB" % (disk["label"], chosen, size, low,
-                                                                                   high))
+        problems.append("its system disk %s (%s) is %.1f GiB, outside %d-%d GiB"
+                        % (disk["label"], chosen, size, low, high))
         fixes.append("grow the system disk to at least %d GiB (vSphere Client > Edit Settings > %s, then extend the "
                      "partition in the guest)" % (low, disk["label"]) if size < low else
                      "shrink the system to a disk of at most %d GiB inside the guest" % high)

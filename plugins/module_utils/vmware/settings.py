@@ -22,8 +22,8 @@ def judge_name(vm, target):
     found = [c for c in FORBIDDEN_CHARACTERS if c in vm["name"]]
     details = {"name": vm["name"], "name_as_returned": vm["raw_name"], "forbidden": found}
     if not found:
-        return [R.passed(target, "The name of VM %s has none of the characters %s." % (vm["name"],
-                                                                                     FORBIDDEN_CHARACTERS), details)]
+        return [R.passed(target, "The name of VM %s has none of the characters %s."
+                         % (vm["name"], FORBIDDEN_CHARACTERS), details)]
     suggestion = "".join("-" if c in FORBIDDEN_CHARACTERS else c for c in vm["name"]).strip("-") or "vm"
     return [R.failed(
         target, "The name of VM %s contains %s, which the backup service refuses in VM names (%s)."
