@@ -37,7 +37,7 @@ def test_consolidation():
 def test_datastore_space():
     def judge(**store):
         inv = inventory(vm("vm-1", "app01"), extra=[datastore(**store)])
-        selected, _ = gathering.select_vms(inv, {})
+        selected, _unmatched = gathering.select_vms(inv, {})
         return one(snapshot_items.judge_datastores(selected[0], T, inv.datastores, 10.0))
     assert judge()["status"] == "passed"
     low = judge(free_gib=50)

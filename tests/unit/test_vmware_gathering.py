@@ -97,7 +97,7 @@ def test_selection_by_names_globs_folders_clusters_tags_and_attributes():
 
 def test_two_vms_of_one_name_get_their_moid_in_the_target():
     inv = inventory(vm("vm-1", "app"), vm("vm-2", "app", parent="group-v7"), vm("vm-3", "other"))
-    selected, _ = gathering.select_vms(inv, {})
+    selected, _unmatched = gathering.select_vms(inv, {})
     assert sorted(v["path"] for v in selected) == ["DC0/app (vm-1)", "DC0/app (vm-2)", "DC0/other"]
 
 

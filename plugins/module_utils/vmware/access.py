@@ -160,7 +160,7 @@ def judge_reach(name, ports, probed, target, role, vms=()):
                "host out by this name, so the gateway must reach it by exactly this name." % name)
     else:
         fix = ("Open TCP %s from this host (the backup gateway) to %s in every firewall on the way (on the host: "
-               "vSphere Client > host > Configure > Firewall)." % (", ".join(str(p) for p, _ in failures), name))
+               "vSphere Client > host > Configure > Firewall)." % (", ".join(str(p) for p, _probe in failures), name))
     return R.failed(target, "%s %s%s cannot be reached from this host: %s." % (role, name, runs, text), fix, details,
                     cause=cause, code="%s_%s" % ("vcenter" if not vms else "esxi", cause))
 
