@@ -293,7 +293,8 @@ class Session:
         """function() under call_timeout, with vSphere faults classified."""
         try:
             return bounded(function, timeout or self.settings["call_timeout"], what, self.where)
-        except PrecheckError:
+        except PrecheckError as exc:
+            exc.source = exc.source or source
             raise
         except Exception as exc:  # pylint: disable=broad-except
             raise classify_fault(exc, self.where, what, self.driver, source=source)
