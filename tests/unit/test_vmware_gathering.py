@@ -3,10 +3,12 @@ withheld properties, inventory paths, the VM selection, the API version choice a
 classification."""
 
 import socket
+import time
 
+import pytest
 from pyVmomi import vim
 
-from ansible_collections.cloudbackup.precheck.plugins.module_utils.core.registry import REGISTRY
+from ansible_collections.cloudbackup.precheck.plugins.module_utils.core.registry import REGISTRY, PrecheckError
 from ansible_collections.cloudbackup.precheck.plugins.module_utils.vmware import connection as vmware_conn
 from ansible_collections.cloudbackup.precheck.plugins.module_utils.vmware import engine
 from ansible_collections.cloudbackup.precheck.plugins.module_utils.vmware import gathering
@@ -132,3 +134,13 @@ def test_validation_names_the_option_and_the_valid_form(tmp_path):
                      "vm_folders: '/' is not an inventory path"):
         assert expected in text
     assert engine.validate(params()) == []
+
+
+def test_a_call_that_never_returns_is_a_timeout_at_its_deadline():
+    started = time.monotonic()
+    with pytest.raises(PrecheckError) as raised:
+        vmware_conn.bounded(lambda: time.sleep(30), 0.3, "reading the inventory", "vc01.example.com")
+    assert raised.value.cause == "timeout" and "within 0.3s while reading the inventory" in raised.value.message
+    assert time.monotonic() - started < 2
+    with pytest.raises(ZeroDivisionError):
+        vmware_conn.bounded(lambda: 1 // 0, 5, "x", "vc01")
