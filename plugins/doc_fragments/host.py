@@ -14,46 +14,52 @@ class ModuleDocFragment(object):
 options:
   timeout:
     description:
-    - Seconds each probe may take in all (DNS, TCP, TLS and HTTP together). Probes run concurrently, so a host whose
-      endpoints are all silent takes about one timeout.
+      - Seconds each probe may take in all (DNS, TCP, TLS and HTTP together). Probes run concurrently, so a host
+        whose endpoints are all silent takes about one timeout.
     type: float
     default: 5.0
   region:
     description:
-    - The cloud region id, for example V(cn-hangzhou). The object-storage endpoint tested is then C(oss-<region>-internal.aliyuncs.com:443),
-      the endpoint reached from a VPC.
-    - Ignored when O(oss_endpoint) is set. With neither, C(host.oss_connectivity) is V(skipped).
+      - The cloud region id, for example V(cn-hangzhou). The object-storage endpoint tested is then C(oss-<region>-internal.aliyuncs.com:443),
+        the endpoint reached from a VPC.
+      - Ignored when O(oss_endpoint) is set. With neither, C(host.oss_connectivity) is V(skipped).
     type: str
   oss_endpoint:
     description:
-    - The object-storage endpoint to test instead of the region's, as V(host), V(host:port), V([ipv6]:port) or V(https://host[:port]).
-      Any HTTPS endpoint works, for example an Azure blob host. The default port is 443.
+      - The object-storage endpoint to test instead of the region's, as V(host), V(host:port), V([ipv6]:port) or
+        V(https://host[:port]). Any HTTPS endpoint works, for example an Azure blob host. The default port is 443.
     type: str
   validate_certs:
     description:
-    - Verify the object-storage endpoint's TLS certificate and host name. A failed verification is reported as a
-      V(tls) failure.
+      - Verify the object-storage endpoint's TLS certificate and host name. A failed verification is reported as
+        a V(tls) failure.
     type: bool
     default: true
   ca_path:
     description:
-    - A PEM file of CA certificates to verify the endpoint with, instead of the system's.
+      - A PEM file of CA certificates to verify the endpoint with, instead of the system's.
     type: path
   control_endpoints:
     description:
-    - Control-plane endpoints of the backup service, each V(host:port), that must accept TCP.
+      - Control-plane endpoints of the backup service, each V(host:port), that must accept TCP.
     type: list
     elements: str
     default: []
   control_route_addresses:
     description:
-    - Addresses inside 100.64.0.0/10 whose kernel route is looked up, one per half of the control network (100.64.0.0/11
-      and 100.96.0.0/11).
+      - Addresses inside 100.64.0.0/10 whose kernel route is looked up, one per half of the control network (100.64.0.0/11
+        and 100.96.0.0/11).
     type: list
     elements: str
     default:
-    - 100.64.0.1
-    - 100.96.0.1
+      - 100.64.0.1
+      - 100.96.0.1
+  userspace_binary:
+    description:
+      - An executable of the system whose ELF class tells the word size of its userspace for C(host.arch_64bit),
+        for example the C(/bin/sh) of a machine image mounted elsewhere.
+    type: path
+    default: /bin/sh
 notes:
-- The options can be set once for every Host module with C(module_defaults) and the action group C(group/cloudbackup.precheck.host).
+  - The options can be set once for every Host module with C(module_defaults) and the action group C(group/cloudbackup.precheck.host).
 """

@@ -14,121 +14,121 @@ class ModuleDocFragment(object):
 options:
   hostname:
     description:
-    - The vCenter Server name or address, as the backup gateway reaches it (the FQDN the vCenter certificate names,
-      when O(validate_certs) is on).
+      - The vCenter Server name or address, as the backup gateway reaches it (the FQDN the vCenter certificate names,
+        when O(validate_certs) is on).
     type: str
     required: true
   port:
     description:
-    - The HTTPS port of the vSphere API on vCenter.
+      - The HTTPS port of the vSphere API on vCenter.
     type: int
     default: 443
   username:
     description:
-    - The vCenter account, with its SSO domain (V(backup@vsphere.local)). Read-only access is enough; what the account
-      cannot see is reported, never guessed.
+      - The vCenter account, with its SSO domain (V(backup@vsphere.local)). Read-only access is enough; what the
+        account cannot see is reported, never guessed.
     type: str
     required: true
   password:
     description:
-    - The password of O(username). Never shown in results, messages or logs.
+      - The password of O(username). Never shown in results, messages or logs.
     type: str
   validate_certs:
     description:
-    - Whether the vCenter certificate must be trusted (by O(ca_path) or the system CAs) and name O(hostname). Turn
-      off only for a test vCenter.
+      - Whether the vCenter certificate must be trusted (by O(ca_path) or the system CAs) and name O(hostname).
+        Turn off only for a test vCenter.
     type: bool
     default: true
   ca_path:
     description:
-    - A PEM file of the CA that signed the vCenter certificate, usually the VMCA root certificate (C(https://<vcenter>/certs/download.zip)).
+      - A PEM file of the CA that signed the vCenter certificate, usually the VMCA root certificate (C(https://<vcenter>/certs/download.zip)).
     type: path
   connect_timeout:
     description:
-    - 'Seconds allowed to connect and log in: DNS, TCP, TLS, the API version query and the login, each bounded,
-      together bounded. A vCenter that accepts TCP and never answers is reported as V(timeout) after this time.'
-    - Also the time each ESXi and vCenter port probe of C(vmware.gateway_reach) may take.
+      - 'Seconds allowed to connect and log in: DNS, TCP, TLS, the API version query and the login, each bounded,
+        together bounded. A vCenter that accepts TCP and never answers is reported as V(timeout) after this time.'
+      - Also the time each ESXi and vCenter port probe of C(vmware.gateway_reach) may take.
     type: float
     default: 10.0
   call_timeout:
     description:
-    - Seconds the inventory retrieval (one PropertyCollector call for every VM, with its continuations) may take
-      after login.
+      - Seconds the inventory retrieval (one PropertyCollector call for every VM, with its continuations) may take
+        after login.
     type: float
     default: 120.0
   vm_names:
     description:
-    - 'The VMs to check, by name or glob pattern (V(db-*), V(web-0?)), matched against the name as the vSphere Client
-      shows it. Empty: every VM the account sees.'
+      - 'The VMs to check, by name or glob pattern (V(db-*), V(web-0?)), matched against the name as the vSphere
+        Client shows it. Empty: every VM the account sees.'
     type: list
     elements: str
     default: []
   vm_folders:
     description:
-    - Only VMs in these folders or below them, as inventory paths V(/<datacenter>/vm/<folder>/...) (a datacenter
-      alone, V(/DC1), selects all of its VMs).
+      - Only VMs in these folders or below them, as inventory paths V(/<datacenter>/vm/<folder>/...) (a datacenter
+        alone, V(/DC1), selects all of its VMs).
     type: list
     elements: str
     default: []
   vm_clusters:
     description:
-    - Only VMs running on a host of these clusters, by name or glob pattern.
+      - Only VMs running on a host of these clusters, by name or glob pattern.
     type: list
     elements: str
     default: []
   vm_tags:
     description:
-    - Only VMs carrying one of these tags, as the PropertyCollector exposes them (C(ManagedEntity.tag)). The tags
-      of the vSphere Automation API (C(cis/tagging)) are not visible to the vSphere API; select such VMs by folder,
-      cluster or custom attribute instead.
+      - Only VMs carrying one of these tags, as the PropertyCollector exposes them (C(ManagedEntity.tag)). The tags
+        of the vSphere Automation API (C(cis/tagging)) are not visible to the vSphere API; select such VMs by folder,
+        cluster or custom attribute instead.
     type: list
     elements: str
     default: []
   vm_attributes:
     description:
-    - 'Only VMs whose custom attributes have these values (attribute name: value or glob pattern), for example V({backup:
-      gold}).'
+      - 'Only VMs whose custom attributes have these values (attribute name: value or glob pattern), for example
+        V({backup: gold}).'
     type: dict
     default: {}
   include_templates:
     description:
-    - 'Also check VM templates (left out by default: they are not powered on or backed up as VMs).'
+      - 'Also check VM templates (left out by default: they are not powered on or backed up as VMs).'
     type: bool
     default: false
   label:
     description:
-    - A name for this instance, shown in every target beside its address (V(sales \(db01:1433\)/Sales)) and in the
-      reports. The role passes the C(name) of the instance.
+      - A name for this instance, shown in every target before its address in parentheses, and in the reports. The
+        role passes the C(name) of the instance.
     type: str
   min_vcenter_version:
     description:
-    - The oldest vCenter Server version C(vmware.vcenter_version) accepts, as dotted numbers.
+      - The oldest vCenter Server version C(vmware.vcenter_version) accepts, as dotted numbers.
     type: str
     default: '6.7'
   esxi_ports:
     description:
-    - 'The TCP ports C(vmware.gateway_reach) probes on each ESXi host: 443 (API) and 902 (NFC, the disk data).'
+      - 'The TCP ports C(vmware.gateway_reach) probes on each ESXi host: 443 (API) and 902 (NFC, the disk data).'
     type: list
     elements: int
     default:
-    - 443
-    - 902
+      - 443
+      - 902
   datastore_min_free_percent:
     description:
-    - The free space, in percent of its capacity, that C(vmware.datastore_space) requires on each datastore of a
-      VM for the delta disks of the backup snapshot.
+      - The free space, in percent of its capacity, that C(vmware.datastore_space) requires on each datastore of
+        a VM for the delta disks of the backup snapshot.
     type: float
     default: 10.0
 requirements:
-- pyvmomi (C(pip install pyvmomi)) for the Python interpreter that runs the module, usually on the backup gateway
-  (C(cloudbackup_precheck_vmware_vcenters[].delegate_to) in the role). Without it every check is an V(error) with
-  cause V(driver_missing).
+  - pyvmomi (C(pip install pyvmomi)) for the Python interpreter that runs the module, usually on the backup gateway
+    (C(cloudbackup_precheck_vmware_vcenters[].delegate_to) in the role). Without it every check is an V(error) with
+    cause V(driver_missing).
 notes:
-- A connection failure is the V(error) result of C(vmware.connection), classified as V(dns), V(refused), V(timeout),
-  V(tls), V(login_failed), V(permission), V(protocol) or V(driver_missing); the other checks of the task then say
-  C(Not run) with cause V(dependency).
-- 'What the account may not see is reported, never guessed: a selection entry that matches nothing, and a VM property
-  vCenter withholds, are V(error) results with cause V(permission) naming the privilege.'
-- The options can be set once for every VMware module with C(module_defaults) and the action group C(group/cloudbackup.precheck.vmware).
-- The options can be set once for every VMware vCenter module with C(module_defaults) and the action group C(group/cloudbackup.precheck.vmware).
+  - A connection failure is the V(error) result of C(vmware.connection), classified as V(dns), V(refused), V(timeout),
+    V(tls), V(login_failed), V(permission), V(protocol) or V(driver_missing); the other checks of the task then
+    say C(Not run) with cause V(dependency).
+  - 'What the account may not see is reported, never guessed: a selection entry that matches nothing, and a VM property
+    vCenter withholds, are V(error) results with cause V(permission) naming the privilege.'
+  - The options can be set once for every VMware module with C(module_defaults) and the action group C(group/cloudbackup.precheck.vmware).
+  - The options can be set once for every VMware vCenter module with C(module_defaults) and the action group C(group/cloudbackup.precheck.vmware).
 """

@@ -13,17 +13,17 @@ module: host_precheck
 short_description: Run the Host check items of a backup precheck in one task
 version_added: 0.1.0
 description:
-- Runs a selection of the host check items (C(host.oss_connectivity), C(host.control_network)) in one task, with
-  every network probe bounded by O(timeout) and all probes running concurrently.
-- The items are C(host.oss_connectivity), C(host.control_network).
-- This is the module the role C(cloudbackup.precheck.precheck) uses on every host. Each item also has a module of
-  its own, for example M(cloudbackup.precheck.host_control_network).
+  - Runs a selection of the host check items (C(host.oss_connectivity), C(host.control_network)) in one task, with
+    every network probe bounded by O(timeout) and all probes running concurrently.
+  - The items are C(host.oss_connectivity), C(host.control_network), C(host.arch_64bit).
+  - This is the module the role C(cloudbackup.precheck.precheck) uses on every host. Each item also has a module
+    of its own, for example M(cloudbackup.precheck.host_arch_64bit).
 author:
-- cloudbackup.precheck developers (@cloudbackup)
+  - cloudbackup.precheck developers (@cloudbackup)
 extends_documentation_fragment:
-- cloudbackup.precheck.host
-- cloudbackup.precheck.selection
-- cloudbackup.precheck.results
+  - cloudbackup.precheck.host
+  - cloudbackup.precheck.selection
+  - cloudbackup.precheck.results
 """
 
 EXAMPLES = r"""
@@ -50,7 +50,7 @@ EXAMPLES = r"""
 RETURN = r"""
 check_results:
   description:
-  - One result per check item and target, in the collection's result schema (C(docs/results.md)).
+    - One result per check item and target, in the collection's result schema (C(docs/results.md)).
   returned: always
   type: list
   elements: dict

@@ -13,17 +13,17 @@ module: vmware_cbt
 short_description: Changed block tracking on for incremental backups
 version_added: 0.1.0
 description:
-- config.changeTrackingEnabled is true; otherwise incremental backups read whole disks (warning).
-- 'Check item C(vmware.cbt). Its impact: incremental_backup.'
-- 'Permissions: System.Read on the VMs (config.changeTrackingEnabled).'
-- 'Versions: Virtual hardware vmx-07 or later.'
-- The options of the other VMware vCenter check items are accepted and ignored.
-- To run several VMware vCenter items in one task (one connection), use M(cloudbackup.precheck.vmware_precheck).
+  - config.changeTrackingEnabled is true; otherwise incremental backups read whole disks (warning).
+  - 'Check item C(vmware.cbt). Its impact: incremental_backup.'
+  - 'Permissions: System.Read on the VMs (config.changeTrackingEnabled).'
+  - 'Versions: Virtual hardware vmx-07 or later.'
+  - The options of the other VMware vCenter check items are accepted and ignored.
+  - To run several VMware vCenter items in one task (one connection), use M(cloudbackup.precheck.vmware_precheck).
 author:
-- cloudbackup.precheck developers (@cloudbackup)
+  - cloudbackup.precheck developers (@cloudbackup)
 extends_documentation_fragment:
-- cloudbackup.precheck.vmware
-- cloudbackup.precheck.results
+  - cloudbackup.precheck.vmware
+  - cloudbackup.precheck.results
 """
 
 EXAMPLES = r"""
@@ -37,15 +37,15 @@ EXAMPLES = r"""
 - name: Fail when vmware.cbt does not pass
   ansible.builtin.assert:
     that:
-    - result.summary.failed == 0
-    - result.summary.error == 0
+      - result.summary.failed == 0
+      - result.summary.error == 0
     fail_msg: '{{ result.msg }}'
 """
 
 RETURN = r"""
 check_results:
   description:
-  - The results of C(vmware.cbt), in the collection's result schema (C(docs/results.md)).
+    - The results of C(vmware.cbt), in the collection's result schema (C(docs/results.md)).
   returned: always
   type: list
   elements: dict

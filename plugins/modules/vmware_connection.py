@@ -13,21 +13,21 @@ module: vmware_connection
 short_description: vCenter reachable, login works and the selected VMs are visible
 version_added: 0.1.0
 description:
-- 'Log in to vCenter within connect_timeout (DNS, TCP, TLS, the API version query and the login each bounded) and
-  read the inventory in one PropertyCollector retrieval within call_timeout. Failures are classified: dns, refused,
-  timeout, tls, login_failed (InvalidLogin), permission (NoPermission, with the privilege), protocol, driver_missing.
-  Each selection entry that matches no visible object is an error (cause permission: hidden and absent look the
-  same).'
-- 'Check item C(vmware.connection). Its impact: all_operations.'
-- 'Permissions: A vCenter account (Read-only role, System.View and System.Read, on the VMs and their parents).'
-- 'Versions: vCenter Server (API 6.5 and later) and ESXi (reported by vmware.vcenter_version); pyvmomi 8 or later.'
-- The options of the other VMware vCenter check items are accepted and ignored.
-- To run several VMware vCenter items in one task (one connection), use M(cloudbackup.precheck.vmware_precheck).
+  - 'Log in to vCenter within connect_timeout (DNS, TCP, TLS, the API version query and the login each bounded)
+    and read the inventory in one PropertyCollector retrieval within call_timeout. Failures are classified: dns,
+    refused, timeout, tls, login_failed (InvalidLogin), permission (NoPermission, with the privilege), protocol,
+    driver_missing. Each selection entry that matches no visible object is an error (cause permission: hidden and
+    absent look the same).'
+  - 'Check item C(vmware.connection). Its impact: all_operations.'
+  - 'Permissions: A vCenter account (Read-only role, System.View and System.Read, on the VMs and their parents).'
+  - 'Versions: vCenter Server (API 6.5 and later) and ESXi (reported by vmware.vcenter_version); pyvmomi 8 or later.'
+  - The options of the other VMware vCenter check items are accepted and ignored.
+  - To run several VMware vCenter items in one task (one connection), use M(cloudbackup.precheck.vmware_precheck).
 author:
-- cloudbackup.precheck developers (@cloudbackup)
+  - cloudbackup.precheck developers (@cloudbackup)
 extends_documentation_fragment:
-- cloudbackup.precheck.vmware
-- cloudbackup.precheck.results
+  - cloudbackup.precheck.vmware
+  - cloudbackup.precheck.results
 """
 
 EXAMPLES = r"""
@@ -41,15 +41,15 @@ EXAMPLES = r"""
 - name: Fail when vmware.connection does not pass
   ansible.builtin.assert:
     that:
-    - result.summary.failed == 0
-    - result.summary.error == 0
+      - result.summary.failed == 0
+      - result.summary.error == 0
     fail_msg: '{{ result.msg }}'
 """
 
 RETURN = r"""
 check_results:
   description:
-  - The results of C(vmware.connection), in the collection's result schema (C(docs/results.md)).
+    - The results of C(vmware.connection), in the collection's result schema (C(docs/results.md)).
   returned: always
   type: list
   elements: dict

@@ -13,18 +13,18 @@ module: vmware_datastore_space
 short_description: The VMs' datastores have room for snapshot deltas
 version_added: 0.1.0
 description:
-- Every datastore of the VM is accessible and has at least datastore_min_free_percent (10 %) free (Datastore.summary),
-  for the delta disks of the backup snapshot.
-- 'Check item C(vmware.datastore_space). Its impact: backup.'
-- 'Permissions: System.Read on the VMs and their datastores.'
-- 'Versions: Any.'
-- The options of the other VMware vCenter check items are accepted and ignored.
-- To run several VMware vCenter items in one task (one connection), use M(cloudbackup.precheck.vmware_precheck).
+  - Every datastore of the VM is accessible and has at least datastore_min_free_percent (10 %) free (Datastore.summary),
+    for the delta disks of the backup snapshot.
+  - 'Check item C(vmware.datastore_space). Its impact: backup.'
+  - 'Permissions: System.Read on the VMs and their datastores.'
+  - 'Versions: Any.'
+  - The options of the other VMware vCenter check items are accepted and ignored.
+  - To run several VMware vCenter items in one task (one connection), use M(cloudbackup.precheck.vmware_precheck).
 author:
-- cloudbackup.precheck developers (@cloudbackup)
+  - cloudbackup.precheck developers (@cloudbackup)
 extends_documentation_fragment:
-- cloudbackup.precheck.vmware
-- cloudbackup.precheck.results
+  - cloudbackup.precheck.vmware
+  - cloudbackup.precheck.results
 """
 
 EXAMPLES = r"""
@@ -39,15 +39,15 @@ EXAMPLES = r"""
 - name: Fail when vmware.datastore_space does not pass
   ansible.builtin.assert:
     that:
-    - result.summary.failed == 0
-    - result.summary.error == 0
+      - result.summary.failed == 0
+      - result.summary.error == 0
     fail_msg: '{{ result.msg }}'
 """
 
 RETURN = r"""
 check_results:
   description:
-  - The results of C(vmware.datastore_space), in the collection's result schema (C(docs/results.md)).
+    - The results of C(vmware.datastore_space), in the collection's result schema (C(docs/results.md)).
   returned: always
   type: list
   elements: dict

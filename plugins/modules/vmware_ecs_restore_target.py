@@ -13,19 +13,19 @@ module: vmware_ecs_restore_target
 short_description: VMs fit a cloud instance for restore or migration
 version_added: 0.1.0
 description:
-- 'For a restore or migration to an ECS instance: the system disk (the first disk of the boot order, else the lowest
-  controller bus and unit) is 40-500 GiB, the VM has exactly one network adapter, and its hardware is vmx-10 or
-  later.'
-- 'Check item C(vmware.ecs_restore_target). Its impact: restore.'
-- 'Permissions: System.Read on the VMs (config.hardware.device, config.bootOptions).'
-- 'Versions: Any.'
-- The options of the other VMware vCenter check items are accepted and ignored.
-- To run several VMware vCenter items in one task (one connection), use M(cloudbackup.precheck.vmware_precheck).
+  - 'For a restore or migration to an ECS instance: the system disk (the first disk of the boot order, else the
+    lowest controller bus and unit) is 40-500 GiB, the VM has exactly one network adapter, and its hardware is vmx-10
+    or later.'
+  - 'Check item C(vmware.ecs_restore_target). Its impact: restore.'
+  - 'Permissions: System.Read on the VMs (config.hardware.device, config.bootOptions).'
+  - 'Versions: Any.'
+  - The options of the other VMware vCenter check items are accepted and ignored.
+  - To run several VMware vCenter items in one task (one connection), use M(cloudbackup.precheck.vmware_precheck).
 author:
-- cloudbackup.precheck developers (@cloudbackup)
+  - cloudbackup.precheck developers (@cloudbackup)
 extends_documentation_fragment:
-- cloudbackup.precheck.vmware
-- cloudbackup.precheck.results
+  - cloudbackup.precheck.vmware
+  - cloudbackup.precheck.results
 """
 
 EXAMPLES = r"""
@@ -39,15 +39,15 @@ EXAMPLES = r"""
 - name: Fail when vmware.ecs_restore_target does not pass
   ansible.builtin.assert:
     that:
-    - result.summary.failed == 0
-    - result.summary.error == 0
+      - result.summary.failed == 0
+      - result.summary.error == 0
     fail_msg: '{{ result.msg }}'
 """
 
 RETURN = r"""
 check_results:
   description:
-  - The results of C(vmware.ecs_restore_target), in the collection's result schema (C(docs/results.md)).
+    - The results of C(vmware.ecs_restore_target), in the collection's result schema (C(docs/results.md)).
   returned: always
   type: list
   elements: dict

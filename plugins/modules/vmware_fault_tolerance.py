@@ -13,17 +13,17 @@ module: vmware_fault_tolerance
 short_description: No VM is protected by Fault Tolerance
 version_added: 0.1.0
 description:
-- config.ftInfo is unset; a VM in an FT pair warns (its snapshots are restricted).
-- 'Check item C(vmware.fault_tolerance). Its impact: backup.'
-- 'Permissions: System.Read on the VMs (config.ftInfo).'
-- 'Versions: Any.'
-- The options of the other VMware vCenter check items are accepted and ignored.
-- To run several VMware vCenter items in one task (one connection), use M(cloudbackup.precheck.vmware_precheck).
+  - config.ftInfo is unset; a VM in an FT pair warns (its snapshots are restricted).
+  - 'Check item C(vmware.fault_tolerance). Its impact: backup.'
+  - 'Permissions: System.Read on the VMs (config.ftInfo).'
+  - 'Versions: Any.'
+  - The options of the other VMware vCenter check items are accepted and ignored.
+  - To run several VMware vCenter items in one task (one connection), use M(cloudbackup.precheck.vmware_precheck).
 author:
-- cloudbackup.precheck developers (@cloudbackup)
+  - cloudbackup.precheck developers (@cloudbackup)
 extends_documentation_fragment:
-- cloudbackup.precheck.vmware
-- cloudbackup.precheck.results
+  - cloudbackup.precheck.vmware
+  - cloudbackup.precheck.results
 """
 
 EXAMPLES = r"""
@@ -37,15 +37,15 @@ EXAMPLES = r"""
 - name: Fail when vmware.fault_tolerance does not pass
   ansible.builtin.assert:
     that:
-    - result.summary.failed == 0
-    - result.summary.error == 0
+      - result.summary.failed == 0
+      - result.summary.error == 0
     fail_msg: '{{ result.msg }}'
 """
 
 RETURN = r"""
 check_results:
   description:
-  - The results of C(vmware.fault_tolerance), in the collection's result schema (C(docs/results.md)).
+    - The results of C(vmware.fault_tolerance), in the collection's result schema (C(docs/results.md)).
   returned: always
   type: list
   elements: dict

@@ -13,19 +13,19 @@ module: vmware_gateway_reach
 short_description: The gateway reaches vCenter and the ESXi hosts by the names vCenter uses
 version_added: 0.1.0
 description:
-- 'From the host that runs the check (the backup gateway): TCP to vCenter''s hostname and port, and to every ESXi
-  host running a selected VM on esxi_ports (443 and 902), by HostSystem.name, the name vCenter gives out; DNS included,
-  each probe bounded by connect_timeout, probes side by side.'
-- 'Check item C(vmware.gateway_reach). Its impact: all_operations.'
-- 'Permissions: None beyond login (HostSystem.name through the inventory retrieval).'
-- 'Versions: Any.'
-- The options of the other VMware vCenter check items are accepted and ignored.
-- To run several VMware vCenter items in one task (one connection), use M(cloudbackup.precheck.vmware_precheck).
+  - 'From the host that runs the check (the backup gateway): TCP to vCenter''s hostname and port, and to every ESXi
+    host running a selected VM on esxi_ports (443 and 902), by HostSystem.name, the name vCenter gives out; DNS
+    included, each probe bounded by connect_timeout, probes side by side.'
+  - 'Check item C(vmware.gateway_reach). Its impact: all_operations.'
+  - 'Permissions: None beyond login (HostSystem.name through the inventory retrieval).'
+  - 'Versions: Any.'
+  - The options of the other VMware vCenter check items are accepted and ignored.
+  - To run several VMware vCenter items in one task (one connection), use M(cloudbackup.precheck.vmware_precheck).
 author:
-- cloudbackup.precheck developers (@cloudbackup)
+  - cloudbackup.precheck developers (@cloudbackup)
 extends_documentation_fragment:
-- cloudbackup.precheck.vmware
-- cloudbackup.precheck.results
+  - cloudbackup.precheck.vmware
+  - cloudbackup.precheck.results
 """
 
 EXAMPLES = r"""
@@ -36,21 +36,21 @@ EXAMPLES = r"""
     password: '{{ vault_vcenter_password }}'
     ca_path: /etc/pki/vmca-root.pem
     esxi_ports:
-    - 443
-    - 902
+      - 443
+      - 902
   register: result
 - name: Fail when vmware.gateway_reach does not pass
   ansible.builtin.assert:
     that:
-    - result.summary.failed == 0
-    - result.summary.error == 0
+      - result.summary.failed == 0
+      - result.summary.error == 0
     fail_msg: '{{ result.msg }}'
 """
 
 RETURN = r"""
 check_results:
   description:
-  - The results of C(vmware.gateway_reach), in the collection's result schema (C(docs/results.md)).
+    - The results of C(vmware.gateway_reach), in the collection's result schema (C(docs/results.md)).
   returned: always
   type: list
   elements: dict

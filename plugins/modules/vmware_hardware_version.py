@@ -13,17 +13,17 @@ module: vmware_hardware_version
 short_description: Virtual hardware vmx-10 or later
 version_added: 0.1.0
 description:
-- config.version is vmx-10 or later; below vmx-07 changed block tracking is impossible as well.
-- 'Check item C(vmware.hardware_version). Its impact: backup, incremental_backup.'
-- 'Permissions: System.Read on the VMs (config.version).'
-- 'Versions: Any.'
-- The options of the other VMware vCenter check items are accepted and ignored.
-- To run several VMware vCenter items in one task (one connection), use M(cloudbackup.precheck.vmware_precheck).
+  - config.version is vmx-10 or later; below vmx-07 changed block tracking is impossible as well.
+  - 'Check item C(vmware.hardware_version). Its impact: backup, incremental_backup.'
+  - 'Permissions: System.Read on the VMs (config.version).'
+  - 'Versions: Any.'
+  - The options of the other VMware vCenter check items are accepted and ignored.
+  - To run several VMware vCenter items in one task (one connection), use M(cloudbackup.precheck.vmware_precheck).
 author:
-- cloudbackup.precheck developers (@cloudbackup)
+  - cloudbackup.precheck developers (@cloudbackup)
 extends_documentation_fragment:
-- cloudbackup.precheck.vmware
-- cloudbackup.precheck.results
+  - cloudbackup.precheck.vmware
+  - cloudbackup.precheck.results
 """
 
 EXAMPLES = r"""
@@ -37,15 +37,15 @@ EXAMPLES = r"""
 - name: Fail when vmware.hardware_version does not pass
   ansible.builtin.assert:
     that:
-    - result.summary.failed == 0
-    - result.summary.error == 0
+      - result.summary.failed == 0
+      - result.summary.error == 0
     fail_msg: '{{ result.msg }}'
 """
 
 RETURN = r"""
 check_results:
   description:
-  - The results of C(vmware.hardware_version), in the collection's result schema (C(docs/results.md)).
+    - The results of C(vmware.hardware_version), in the collection's result schema (C(docs/results.md)).
   returned: always
   type: list
   elements: dict

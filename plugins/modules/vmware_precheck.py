@@ -13,24 +13,24 @@ module: vmware_precheck
 short_description: Run the VMware vCenter check items of a backup precheck in one task
 version_added: 0.1.0
 description:
-- 'Logs in once to a vCenter Server and runs a selection of the VMware check items over that session: whether each
-  selected VM can be backed up (snapshots, shared SCSI buses, names, virtual hardware, CBT, RDM, independent and
-  multi-writer disks, passthrough, SR-IOV, consolidation, Fault Tolerance, datastore space) and restored to a cloud
-  instance, and whether this host (the backup gateway) reaches vCenter and the ESXi hosts.'
-- 'The whole inventory is read in one PropertyCollector retrieval over a ContainerView. Each VM is a target, C(<vcenter>/<datacenter>/<vm>).
-  Read-only: nothing in vCenter is changed, and the session is logged out at the end.'
-- The items are C(vmware.connection), C(vmware.vcenter_version), C(vmware.gateway_reach), C(vmware.snapshots), C(vmware.consolidation),
-  C(vmware.datastore_space), C(vmware.shared_scsi), C(vmware.rdm_physical), C(vmware.independent_disks), C(vmware.multiwriter),
-  C(vmware.passthrough), C(vmware.sriov), C(vmware.vm_name), C(vmware.hardware_version), C(vmware.cbt), C(vmware.fault_tolerance),
-  C(vmware.ecs_restore_target).
-- This is the module the role C(cloudbackup.precheck.precheck) uses (variable C(cloudbackup_precheck_vmware_vcenters)),
-  one task per instance. Each item also has a module of its own, for example M(cloudbackup.precheck.vmware_ecs_restore_target).
+  - 'Logs in once to a vCenter Server and runs a selection of the VMware check items over that session: whether
+    each selected VM can be backed up (snapshots, shared SCSI buses, names, virtual hardware, CBT, RDM, independent
+    and multi-writer disks, passthrough, SR-IOV, consolidation, Fault Tolerance, datastore space) and restored to
+    a cloud instance, and whether this host (the backup gateway) reaches vCenter and the ESXi hosts.'
+  - 'The whole inventory is read in one PropertyCollector retrieval over a ContainerView. Each VM is a target, C(<vcenter>/<datacenter>/<vm>).
+    Read-only: nothing in vCenter is changed, and the session is logged out at the end.'
+  - The items are C(vmware.connection), C(vmware.vcenter_version), C(vmware.gateway_reach), C(vmware.snapshots),
+    C(vmware.consolidation), C(vmware.datastore_space), C(vmware.shared_scsi), C(vmware.rdm_physical), C(vmware.independent_disks),
+    C(vmware.multiwriter), C(vmware.passthrough), C(vmware.sriov), C(vmware.vm_name), C(vmware.hardware_version),
+    C(vmware.cbt), C(vmware.fault_tolerance), C(vmware.ecs_restore_target).
+  - This is the module the role C(cloudbackup.precheck.precheck) uses (variable C(cloudbackup_precheck_vmware_vcenters)),
+    one task per instance. Each item also has a module of its own, for example M(cloudbackup.precheck.vmware_ecs_restore_target).
 author:
-- cloudbackup.precheck developers (@cloudbackup)
+  - cloudbackup.precheck developers (@cloudbackup)
 extends_documentation_fragment:
-- cloudbackup.precheck.vmware
-- cloudbackup.precheck.selection
-- cloudbackup.precheck.results
+  - cloudbackup.precheck.vmware
+  - cloudbackup.precheck.selection
+  - cloudbackup.precheck.results
 """
 
 EXAMPLES = r"""
@@ -66,7 +66,7 @@ EXAMPLES = r"""
 RETURN = r"""
 check_results:
   description:
-  - One result per check item and target, in the collection's result schema (C(docs/results.md)).
+    - One result per check item and target, in the collection's result schema (C(docs/results.md)).
   returned: always
   type: list
   elements: dict

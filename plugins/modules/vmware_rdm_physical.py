@@ -13,18 +13,18 @@ module: vmware_rdm_physical
 short_description: No VM has a physical-mode RDM disk
 version_added: 0.1.0
 description:
-- 'No VirtualDisk with a RawDiskMappingVer1BackingInfo in compatibilityMode physicalMode (virtual mode passes):
-  neither snapshots nor CBT cover it.'
-- 'Check item C(vmware.rdm_physical). Its impact: backup, incremental_backup.'
-- 'Permissions: System.Read on the VMs (config.hardware.device).'
-- 'Versions: Any.'
-- The options of the other VMware vCenter check items are accepted and ignored.
-- To run several VMware vCenter items in one task (one connection), use M(cloudbackup.precheck.vmware_precheck).
+  - 'No VirtualDisk with a RawDiskMappingVer1BackingInfo in compatibilityMode physicalMode (virtual mode passes):
+    neither snapshots nor CBT cover it.'
+  - 'Check item C(vmware.rdm_physical). Its impact: backup, incremental_backup.'
+  - 'Permissions: System.Read on the VMs (config.hardware.device).'
+  - 'Versions: Any.'
+  - The options of the other VMware vCenter check items are accepted and ignored.
+  - To run several VMware vCenter items in one task (one connection), use M(cloudbackup.precheck.vmware_precheck).
 author:
-- cloudbackup.precheck developers (@cloudbackup)
+  - cloudbackup.precheck developers (@cloudbackup)
 extends_documentation_fragment:
-- cloudbackup.precheck.vmware
-- cloudbackup.precheck.results
+  - cloudbackup.precheck.vmware
+  - cloudbackup.precheck.results
 """
 
 EXAMPLES = r"""
@@ -38,15 +38,15 @@ EXAMPLES = r"""
 - name: Fail when vmware.rdm_physical does not pass
   ansible.builtin.assert:
     that:
-    - result.summary.failed == 0
-    - result.summary.error == 0
+      - result.summary.failed == 0
+      - result.summary.error == 0
     fail_msg: '{{ result.msg }}'
 """
 
 RETURN = r"""
 check_results:
   description:
-  - The results of C(vmware.rdm_physical), in the collection's result schema (C(docs/results.md)).
+    - The results of C(vmware.rdm_physical), in the collection's result schema (C(docs/results.md)).
   returned: always
   type: list
   elements: dict

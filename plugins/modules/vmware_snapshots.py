@@ -13,18 +13,18 @@ module: vmware_snapshots
 short_description: No VM has a snapshot
 version_added: 0.1.0
 description:
-- snapshot.rootSnapshotList is empty; a VM with a snapshot cannot be backed up ("This VM Has A Snapshot And Cannot
-  Be Backed Up").
-- 'Check item C(vmware.snapshots). Its impact: backup.'
-- 'Permissions: System.Read on the VMs (snapshot).'
-- 'Versions: Any.'
-- The options of the other VMware vCenter check items are accepted and ignored.
-- To run several VMware vCenter items in one task (one connection), use M(cloudbackup.precheck.vmware_precheck).
+  - snapshot.rootSnapshotList is empty; a VM with a snapshot cannot be backed up ("This VM Has A Snapshot And Cannot
+    Be Backed Up").
+  - 'Check item C(vmware.snapshots). Its impact: backup.'
+  - 'Permissions: System.Read on the VMs (snapshot).'
+  - 'Versions: Any.'
+  - The options of the other VMware vCenter check items are accepted and ignored.
+  - To run several VMware vCenter items in one task (one connection), use M(cloudbackup.precheck.vmware_precheck).
 author:
-- cloudbackup.precheck developers (@cloudbackup)
+  - cloudbackup.precheck developers (@cloudbackup)
 extends_documentation_fragment:
-- cloudbackup.precheck.vmware
-- cloudbackup.precheck.results
+  - cloudbackup.precheck.vmware
+  - cloudbackup.precheck.results
 """
 
 EXAMPLES = r"""
@@ -38,15 +38,15 @@ EXAMPLES = r"""
 - name: Fail when vmware.snapshots does not pass
   ansible.builtin.assert:
     that:
-    - result.summary.failed == 0
-    - result.summary.error == 0
+      - result.summary.failed == 0
+      - result.summary.error == 0
     fail_msg: '{{ result.msg }}'
 """
 
 RETURN = r"""
 check_results:
   description:
-  - The results of C(vmware.snapshots), in the collection's result schema (C(docs/results.md)).
+    - The results of C(vmware.snapshots), in the collection's result schema (C(docs/results.md)).
   returned: always
   type: list
   elements: dict

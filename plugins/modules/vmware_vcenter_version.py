@@ -13,18 +13,18 @@ module: vmware_vcenter_version
 short_description: vCenter Server 6.7 or later
 version_added: 0.1.0
 description:
-- 'ServiceContent.about: apiType is VirtualCenter (a standalone ESXi host fails) and version is min_vcenter_version
-  (6.7) or later.'
-- 'Check item C(vmware.vcenter_version). Its impact: all_operations.'
-- 'Permissions: None beyond login (ServiceContent).'
-- 'Versions: Any.'
-- The options of the other VMware vCenter check items are accepted and ignored.
-- To run several VMware vCenter items in one task (one connection), use M(cloudbackup.precheck.vmware_precheck).
+  - 'ServiceContent.about: apiType is VirtualCenter (a standalone ESXi host fails) and version is min_vcenter_version
+    (6.7) or later.'
+  - 'Check item C(vmware.vcenter_version). Its impact: all_operations.'
+  - 'Permissions: None beyond login (ServiceContent).'
+  - 'Versions: Any.'
+  - The options of the other VMware vCenter check items are accepted and ignored.
+  - To run several VMware vCenter items in one task (one connection), use M(cloudbackup.precheck.vmware_precheck).
 author:
-- cloudbackup.precheck developers (@cloudbackup)
+  - cloudbackup.precheck developers (@cloudbackup)
 extends_documentation_fragment:
-- cloudbackup.precheck.vmware
-- cloudbackup.precheck.results
+  - cloudbackup.precheck.vmware
+  - cloudbackup.precheck.results
 """
 
 EXAMPLES = r"""
@@ -39,15 +39,15 @@ EXAMPLES = r"""
 - name: Fail when vmware.vcenter_version does not pass
   ansible.builtin.assert:
     that:
-    - result.summary.failed == 0
-    - result.summary.error == 0
+      - result.summary.failed == 0
+      - result.summary.error == 0
     fail_msg: '{{ result.msg }}'
 """
 
 RETURN = r"""
 check_results:
   description:
-  - The results of C(vmware.vcenter_version), in the collection's result schema (C(docs/results.md)).
+    - The results of C(vmware.vcenter_version), in the collection's result schema (C(docs/results.md)).
   returned: always
   type: list
   elements: dict

@@ -13,18 +13,18 @@ module: vmware_vm_name
 short_description: No VM name has a character the backup service refuses
 version_added: 0.1.0
 description:
-- 'The name (unescaped first: vCenter returns %, / and \ as %25, %2f and %5c) has none of ^ ~ = ; ! / ( ) [ ] {
-  } @ $ \ & # % +.'
-- 'Check item C(vmware.vm_name). Its impact: backup.'
-- 'Permissions: System.View on the VMs (name).'
-- 'Versions: Any.'
-- The options of the other VMware vCenter check items are accepted and ignored.
-- To run several VMware vCenter items in one task (one connection), use M(cloudbackup.precheck.vmware_precheck).
+  - 'The name (unescaped first: vCenter returns %, / and \ as %25, %2f and %5c) has none of ^ ~ = ; ! / ( ) [ ]
+    { } @ $ \ & # % +.'
+  - 'Check item C(vmware.vm_name). Its impact: backup.'
+  - 'Permissions: System.View on the VMs (name).'
+  - 'Versions: Any.'
+  - The options of the other VMware vCenter check items are accepted and ignored.
+  - To run several VMware vCenter items in one task (one connection), use M(cloudbackup.precheck.vmware_precheck).
 author:
-- cloudbackup.precheck developers (@cloudbackup)
+  - cloudbackup.precheck developers (@cloudbackup)
 extends_documentation_fragment:
-- cloudbackup.precheck.vmware
-- cloudbackup.precheck.results
+  - cloudbackup.precheck.vmware
+  - cloudbackup.precheck.results
 """
 
 EXAMPLES = r"""
@@ -38,15 +38,15 @@ EXAMPLES = r"""
 - name: Fail when vmware.vm_name does not pass
   ansible.builtin.assert:
     that:
-    - result.summary.failed == 0
-    - result.summary.error == 0
+      - result.summary.failed == 0
+      - result.summary.error == 0
     fail_msg: '{{ result.msg }}'
 """
 
 RETURN = r"""
 check_results:
   description:
-  - The results of C(vmware.vm_name), in the collection's result schema (C(docs/results.md)).
+    - The results of C(vmware.vm_name), in the collection's result schema (C(docs/results.md)).
   returned: always
   type: list
   elements: dict
