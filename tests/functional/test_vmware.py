@@ -94,14 +94,16 @@ def setup_lab(content):
 
 @pytest.fixture(scope="module")
 def lab(tmp_path_factory):
-    """Three simulators (vCenter 7.0.3 with findings, vCenter 6.5, a standalone ESXi), one playbook run
+    """Four simulators (vCenter 7.0.3 with findings, vCenter 6.5, a standalone ESXi, a vCenter with an
+    unreadable version), one playbook run
     over every scenario at -vvv, the facts it saved, and the simulators' state before and after."""
     tmp_path = tmp_path_factory.mktemp("vmware")
     cert, key = self_signed_cert(tmp_path, "localhost")
     users = {ADMIN: PASSWORD, LIMITED: LIMITED_PASSWORD}
     sims = {"lab": Vcsim(tmp_path, users, host_names=HOST_NAMES, cert=cert, key=key),
             "old": Vcsim(tmp_path, users, version="6.5.0"),
-            "esxi": Vcsim(tmp_path, users, esx=True)}
+            "esxi": Vcsim(tmp_path, users, esx=True),
+            "odd": Vcsim(tmp_path, users, version="8.0 U2")}
     listeners, ports = esxi_listeners()
     silent = SilentListener().__enter__()
     try:
@@ -128,6 +130,7 @@ def lab(tmp_path_factory):
             "vc_versions": dict(LOCAL, cloudbackup_precheck_vmware_vcenters=[
                 vcenter("old", sims["old"], checks=["connection", "vcenter_version"]),
                 vcenter("esxi", sims["esxi"], checks=["connection", "vcenter_version"]),
+                vcenter("odd", sims["odd"], checks=["connection", "vcenter_version"]),
             ]),
             "vc_faults": dict(LOCAL, cloudbackup_precheck_timeout=2, cloudbackup_precheck_vmware_vcenters=[
                 vcenter("refused", None),
@@ -137,8 +140,7 @@ def lab(tmp_path_factory):
                 vcenter("unknown", sims["lab"], hostname="vcenter.invalid"),
                 vcenter("untrusted", sims["lab"], hostname="localhost", validate_certs=True),
                 vcenter("auditor", sims["lab"], username=LIMITED, password=LIMITED_PASSWORD,
-                        vm_folders=["/DC0/vm/Restricted"], vm_names=["DC0_H0_VM1", "app-healthy"],
-                        checks=["connection", "snapshots"]),
+                        vm_folders=["/DC0/vm/Restricted"], vm_names=["DC0_H0_VM1", "app-healthy"]),
                 vcenter("auditor-all", sims["lab"], username=LIMITED, password=LIMITED_PASSWORD,
                         checks=["connection", "vm_name"]),
             ]),
@@ -262,6 +264,9 @@ def test_old_vcenter_and_standalone_esxi_fail_the_version(lab):
     found = result(lab, "vc_versions", "vmware.vcenter_version", esxi, "failed", "apiType HostAgent",
                    "vCenter Server that manages this host")
     assert found["code"] == "vmware.vcenter_version/not_vcenter"
+    odd = "odd (127.0.0.1:%d)" % lab.sims["odd"].port
+    result(lab, "vc_versions", "vmware.vcenter_version", odd, "warning", "reports the version '8.0 U2'",
+           "Help > About VMware vSphere")
 
 
 @pytest.mark.parametrize("name, cause, fragments", [
@@ -293,7 +298,11 @@ def test_user_without_privileges_on_a_folder(lab):
     assert hidden["cause"] == "permission"
     # The visible VM outside the folder is not checked: the folder option must hold too.
     assert not [r for r in lab.results("vc_faults") if r["target"].startswith(where + "/DC0/app")]
-    result(lab, "vc_faults", "vmware.snapshots", where, "skipped", "No VM of vCenter")
+    # With no VM selected, every VM item says so instead of passing.
+    for check in ("snapshots", "consolidation", "datastore_space", "shared_scsi", "rdm_physical", "independent_disks",
+                  "multiwriter", "passthrough", "sriov", "vm_name", "hardware_version", "cbt", "fault_tolerance",
+                  "ecs_restore_target"):
+        result(lab, "vc_faults", "vmware." + check, where, "skipped", "No VM of vCenter")
     everything = "auditor-all (127.0.0.1:%d)" % lab.lab_port
     names = set(r["target"].split("/DC0/", 1)[1] for r in lab.results("vc_faults")
                 if r["id"] == "vmware.vm_name" and r["target"].startswith(everything))
