@@ -292,8 +292,8 @@ def test_permission_errors_on_dmvs_and_msdb_are_errors_that_name_the_permission(
     files = visible(run, "sql_restricted", "sqlserver.file_path_length", where, "error", "VIEW ANY DEFINITION",
                     "GRANT VIEW ANY DEFINITION TO [%s];" % USER)
     assert files["cause"] == "permission"
-    running = visible(run, "sql_restricted", "sqlserver.conflicting_operation", where, "warning",
-                      "lacks VIEW SERVER STATE", "GRANT VIEW SERVER STATE TO [%s];" % USER)
+    running = visible(run, "sql_restricted", "sqlserver.conflicting_operation", where, "warning",  # 2022
+                      "lacks VIEW SERVER PERFORMANCE STATE", "GRANT VIEW SERVER PERFORMANCE STATE TO [%s];" % USER)
     assert running["status"] != "passed"
     statuses = set(r["status"] for r in run.results("sql_restricted") if r["id"] in (
         "sqlserver.log_space", "sqlserver.tde_certificate", "sqlserver.foreign_backups", "sqlserver.file_path_length",

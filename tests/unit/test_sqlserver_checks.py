@@ -423,7 +423,7 @@ def test_optional_data_without_permission_is_unavailable_not_fatal(monkeypatch):
     assert ctx.hadr_states() == (None, "VIEW SERVER STATE permission was denied")
     assert ctx.hadr_states()[0] is None and len([s for s in fake.statements if "dm_hadr" in s]) == 1
     assert ctx.permissions() == {"view_any_database": None, "view_server_state": None, "view_any_definition": None,
-                                 "is_sysadmin": None}
+                                 "view_server_performance_state": None, "is_sysadmin": None}
     lost = PrecheckError("unreachable", "connection lost", details={})
     ctx2, _fake = context(monkeypatch, dict(ANSWERS, **{"sys.database_mirroring": lost}))
     with pytest.raises(PrecheckError):
