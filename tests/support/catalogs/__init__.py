@@ -268,7 +268,7 @@ def _property_argument(name, literals):
 
 _STATEMENT_START = re.compile(
     r"(?<![\w@$.'])(SELECT|ALTER|GRANT|REVOKE|CREATE|DROP|BACKUP|RESTORE|USE|EXEC|EXECUTE|DBCC|SHOW|SET GLOBAL|"
-    r"CHECKPOINT|SHUTDOWN|STARTUP)\b")
+    r"SET DEFAULT ROLE|CHECKPOINT|SHUTDOWN|STARTUP)\b")
 
 
 def statements_in(text):
