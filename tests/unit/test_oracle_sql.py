@@ -10,6 +10,8 @@ import pytest
 from sqlglot import exp
 
 from catalogs import load, statements_in
+
+from ansible_collections.cloudbackup.precheck.plugins.module_utils.core import registry
 from test_oracle_checks import RAC, context_with, database, instance
 
 from ansible_collections.cloudbackup.precheck.plugins.module_utils.oracle import checks as oracle_checks
@@ -122,3 +124,27 @@ def test_every_printed_statement_fits_the_release_it_is_printed_for(release):
             if statement.upper().startswith("SELECT"):
                 assert CATALOG.problems(statement, version) == [], statement
     assert printed >= 10
+
+
+VALUES = {"inst_id": 1, "instance_name": "ORCL", "status": "OPEN", "version": "19.0.0.0.0", "parallel": "NO",
+          "name": "ORCL", "log_mode": "ARCHIVELOG", "open_mode": "READ WRITE", "database_role": "PRIMARY",
+          "force_logging": "NO", "cdb": "YES", "con_id": 3, "file#": 4, "unrecoverable_change#": 9,
+          "space_limit": 100, "space_used": 10, "banner": "Oracle Database 19c Enterprise Edition"}
+
+
+def test_each_item_names_the_views_it_reads_in_its_permissions():
+    """docs/checks.md shows each item's `permissions=` text: it must name every view the item reads."""
+    def answers(sql, _params):
+        outputs = [n for n, _s in CATALOG.analyze(sql).outputs]
+        return [n.upper() for n in outputs], [tuple(VALUES.get(n.lower()) for n in outputs)]
+    missing = []
+    for check in registry.checks_for("oracle"):
+        if check.id == "oracle.connection":
+            continue
+        ctx, fake_connection = context_with(answers, mode="default")
+        check.run(ctx)
+        for sql, _params in fake_connection.executed:
+            for name in CATALOG.analyze(sql).objects():
+                if name != "dual" and name.upper() not in check.permissions.upper():
+                    missing.append("%s reads %s but its permissions do not name it" % (check.id, name.upper()))
+    assert missing == [], "\n".join(missing)

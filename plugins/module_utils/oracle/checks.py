@@ -616,7 +616,7 @@ def judge_rman(label, rman_rows, session_rows, instance_rows):
     rule="gv$rman_status rows with STATUS RUNNING% whose session (INST_ID, SID) is a live RMAN session in "
          "gv$session fail; RUNNING records without a live session are stale and pass; an RMAN client that runs no "
          "command passes.",
-    permissions="SELECT on GV$RMAN_STATUS and GV$SESSION.",
+    permissions="SELECT on GV$RMAN_STATUS, GV$SESSION and GV$INSTANCE (SELECT_CATALOG_ROLE; ORA-00942 without it: an error).",
     versions="Oracle Database 11.2 and later.",
 )
 def rman_running(ctx):
