@@ -50,12 +50,13 @@ class Statement:
     name)], `outputs` [(result name, [(alias or None, column)])], `calls` [(FUNCTION, [literal
     arguments])]."""
 
-    def __init__(self, tables, columns, outputs, calls, star):
+    def __init__(self, tables, columns, outputs, calls, star, tree):
         self.tables = tables
         self.columns = columns
         self.outputs = outputs
         self.calls = calls
         self.star = star
+        self.tree = tree
 
     def objects(self):
         return sorted(set(name for name, _side in self.tables.values() if name))
@@ -168,25 +169,29 @@ class Catalog:
                 continue
             literals = [a.this if isinstance(a, exp.Literal) else None for a in call.expressions]
             calls.append((str(call.this).upper(), literals))
-        return Statement(tables, columns, outputs, calls, star)
+        return Statement(tables, columns, outputs, calls, star, tree)
 
     def problems(self, sql, version):
         """What the engine of `version` would reject in `sql`, or would not have: an unknown object
         or function, a column or property not in the catalog for that version. [] when none."""
+        return [text for _kind, _name, text in self.issues(sql, version)]
+
+    def issues(self, sql, version):
+        """problems() as (kind, name, text): kind is parse, object, column, function or property."""
         try:
             statement = self.analyze(sql)
         except ValueError as exc:
-            return [str(exc)]
+            return [("parse", None, str(exc))]
         found = []
         release = self.release_of(version) or str(version)
         known = {}
         for alias, (name, _side) in statement.tables.items():
             canonical, entry = self.entry(name)
             if entry is None:
-                found.append("%s is not in the %s catalog" % (name, self.engine))
+                found.append(("object", name, "%s is not in the %s catalog" % (name, self.engine)))
                 continue
             if not self.has(entry.get("since"), version):
-                found.append("%s exists from %s; this is %s" % (name, entry.get("since"), release))
+                found.append(("object", name, "%s exists from %s; this is %s" % (name, entry.get("since"), release)))
                 continue
             known[alias] = (name, self.columns_of(name, version), self.columns_of(name))
         for owner, column in statement.columns:
@@ -194,7 +199,7 @@ class Catalog:
             if owner and owner not in known and owner in statement.tables:
                 continue  # the object itself is already reported
             if owner and owner not in statement.tables:
-                found.append("column %s.%s names no table of the statement" % (owner, column))
+                found.append(("column", column, "column %s.%s names no table of the statement" % (owner, column)))
                 continue
             if not owners:
                 continue
@@ -202,18 +207,18 @@ class Catalog:
                 continue
             newer = [(n, every[column]) for n, _present, every in owners if column in every]
             if newer:
-                found.append("%s.%s exists from %s; this is %s" % (newer[0][0], column, newer[0][1], release))
+                found.append(("column", column, "%s.%s exists from %s; this is %s" % (newer[0][0], column, newer[0][1], release)))
             else:
-                found.append("column %s is not a documented column of %s" % (
-                    column, " or ".join(n for n, _p, _a in owners)))
+                found.append(("column", column, "column %s is not a documented column of %s" % (
+                    column, " or ".join(n for n, _p, _a in owners))))
         for name, literals in statement.calls:
             entry = self.functions.get(name) or self.functions.get(name.split(".")[-1])
             if entry is None:
                 if self.entry("sys." + name.lower())[1] is None:
-                    found.append("function %s is not in the %s catalog" % (name, self.engine))
+                    found.append(("function", name, "function %s is not in the %s catalog" % (name, self.engine)))
                 continue
             if not self.has(entry.get("since"), version):
-                found.append("%s exists from %s; this is %s" % (name, entry.get("since"), release))
+                found.append(("function", name, "%s exists from %s; this is %s" % (name, entry.get("since"), release)))
             properties = entry.get("properties")
             if properties:
                 argument = _property_argument(name, literals)
@@ -221,9 +226,9 @@ class Catalog:
                     continue
                 match = dict((p.lower(), (p, r)) for p, r in properties.items()).get(argument.lower())
                 if match is None:
-                    found.append("%s('%s') is not in the %s catalog" % (name, argument, self.engine))
+                    found.append(("property", argument, "%s('%s') is not in the %s catalog" % (name, argument, self.engine)))
                 elif not self.has(match[1], version) and entry.get("newer_property") != "null":
-                    found.append("%s('%s') exists from %s; this is %s" % (name, argument, match[1], release))
+                    found.append(("property", argument, "%s('%s') exists from %s; this is %s" % (name, argument, match[1], release)))
         return list(dict.fromkeys(found))
 
     def statement_forms(self, text, version):
