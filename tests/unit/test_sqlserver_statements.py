@@ -202,11 +202,7 @@ def test_every_printed_statement_fits_the_release_it_is_printed_for(monkeypatch,
             for statement in statements_in(result["remediation"] or ""):
                 printed += 1
                 where = "%s %s: %s" % (result["id"], result["target"], statement)
-                assert CATALOG.statement_forms(statement, version) == [], where
-                if statement.upper().startswith("SELECT"):
-                    assert CATALOG.problems(statement, version) == [], where
-                elif statement.upper().startswith(("USE ", "EXEC ")):
-                    CATALOG.parse(statement)
+                assert CATALOG.printed_problems(statement, version) == [], where
     assert printed >= 40
 
 

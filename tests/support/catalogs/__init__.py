@@ -231,6 +231,21 @@ class Catalog:
                     found.append(("property", argument, "%s('%s') exists from %s; this is %s" % (name, argument, match[1], release)))
         return list(dict.fromkeys(found))
 
+    def printed_problems(self, statement, version):
+        """What is wrong with a statement a remediation prints for `version`: a form newer than the
+        release, a SELECT that reads what the release lacks, or text that does not parse in the dialect.
+        Statements sqlglot has no grammar for (T-SQL BACKUP, RESTORE, DBCC; RMAN and SQL*Plus commands)
+        are only checked for their form."""
+        found = self.statement_forms(statement, version)
+        if statement.upper().startswith("SELECT"):
+            return found + self.problems(statement, version)
+        try:
+            self.parse(statement)
+        except ValueError as exc:
+            if not re.match(r"(BACKUP|RESTORE|DBCC|EXECUTE AS|SHUTDOWN|STARTUP|CHECKPOINT)\b", statement, re.I):
+                found.append("%s: %s" % (statement[:60], exc))
+        return found
+
     def statement_forms(self, text, version):
         """The printed statement forms of `text` that `version` does not accept yet."""
         found = []
