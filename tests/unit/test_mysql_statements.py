@@ -79,3 +79,23 @@ def test_every_statement_is_a_documented_form_of_its_flavour(monkeypatch, versio
         CATALOG.parse(sql)
         if "Variable_name IN" in sql:
             assert set(args) <= set(CATALOG.spec["variables"]), args
+
+
+def test_each_item_names_the_privileges_the_catalog_gives_for_what_it_sends(monkeypatch):
+    """docs/checks.md shows each item's `permissions=` text: it names the privilege of every statement
+    the item sends that needs one (as the catalog documents it)."""
+    missing = []
+    for check in registry.checks_for("mysql"):
+        fake = RecordingConnection("10.11.19-MariaDB", "")
+        monkeypatch.setattr(mysql_conn, "connect", lambda settings, fake=fake: fake)
+        params = dict((name, spec.get("default")) for name, spec in mysql_engine.MYSQL_ARGS.items())
+        params.update(config_file=None, login_host="db1", login_user="bk", login_password="Secret-pw-1",
+                      backup_user="other@%")
+        runner.run_checks([check], mysql_engine.ENGINE.context(params), [])
+        for sql, _args in fake.statements:
+            entry = CATALOG.spec["statements"].get(kind(sql) or "", {})
+            if entry.get("permission") and entry["permission"].upper() not in check.permissions.upper():
+                missing.append("%s sends %s but its permissions do not name %s" % (check.id, kind(sql),
+                                                                                   entry["permission"]))
+    assert missing == [], missing
+

@@ -377,8 +377,8 @@ def binlog(ctx):
          "covers them. Missing ones fail with the GRANT statement to run; when the account has roles, warning, "
          "with the statements that show what the roles grant for the flavour (SHOW GRANTS FOR ... USING on MySQL "
          "8.0, SHOW GRANTS FOR role on MariaDB).",
-    permissions="None for the login account (SHOW GRANTS); SELECT on the mysql schema to read another account "
-                "given as backup_user.",
+    permissions="None for the login account (SHOW GRANTS); SELECT ON mysql.* (the mysql schema) to read another "
+                "account given as backup_user (SHOW GRANTS FOR): without it an error (cause permission, error 1044).",
     versions="MySQL 5.1.38 to 8.0.x, MariaDB 10.x and 11.x.",
 )
 def privileges(ctx):
