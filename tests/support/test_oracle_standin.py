@@ -38,7 +38,8 @@ def standin(tmp_path, monkeypatch):
     sys.modules.pop("oracledb", None)
 
 
-def pdbs_rule(columns=("INST_ID", "CON_ID", "NAME", "OPEN_MODE", "RESTRICTED"), rows=PDB_ROWS):
+def pdbs_rule(columns=("INST_ID", "CON_ID", "NAME", "OPEN_MODE", "RESTRICTED"), rows=None):
+    rows = PDB_ROWS if rows is None else rows
     return {"match": r"FROM\s+gv\$pdbs", "columns": list(columns), "rows": [r[:len(columns)] for r in rows]}
 
 

@@ -98,4 +98,3 @@ def test_each_item_names_the_privileges_the_catalog_gives_for_what_it_sends(monk
                 missing.append("%s sends %s but its permissions do not name %s" % (check.id, kind(sql),
                                                                                    entry["permission"]))
     assert missing == [], missing
-

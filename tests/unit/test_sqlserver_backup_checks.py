@@ -12,7 +12,6 @@ from ansible_collections.cloudbackup.precheck.plugins.module_utils.core import r
 from ansible_collections.cloudbackup.precheck.plugins.module_utils.core import runner
 from ansible_collections.cloudbackup.precheck.plugins.module_utils.sqlserver import access
 from ansible_collections.cloudbackup.precheck.plugins.module_utils.sqlserver import backup_chain as chain
-from ansible_collections.cloudbackup.precheck.plugins.module_utils.sqlserver import checks as S
 from ansible_collections.cloudbackup.precheck.plugins.module_utils.sqlserver import common
 from ansible_collections.cloudbackup.precheck.plugins.module_utils.sqlserver import connection as sqlserver_conn
 from ansible_collections.cloudbackup.precheck.plugins.module_utils.sqlserver import engine as sqlserver_engine

@@ -162,7 +162,7 @@ def runs(monkeypatch, version):
     return done
 
 
-@pytest.mark.parametrize("release", sorted(VERSIONS, key=lambda r: CATALOG.since(r)))
+@pytest.mark.parametrize("release", sorted(VERSIONS, key=CATALOG.since))
 def test_every_statement_of_every_release_is_in_the_catalog_for_that_release(monkeypatch, release):
     version = VERSIONS[release]
     for results, fake in runs(monkeypatch, version):
@@ -193,7 +193,7 @@ def test_every_statement_the_engine_defines_is_sent_by_some_release(monkeypatch)
     assert unsent == []
 
 
-@pytest.mark.parametrize("release", sorted(VERSIONS, key=lambda r: CATALOG.since(r)))
+@pytest.mark.parametrize("release", sorted(VERSIONS, key=CATALOG.since))
 def test_every_printed_statement_fits_the_release_it_is_printed_for(monkeypatch, release):
     version = VERSIONS[release]
     printed = 0

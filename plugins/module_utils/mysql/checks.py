@@ -15,9 +15,9 @@ import re
 
 from ansible_collections.cloudbackup.precheck.plugins.module_utils.mysql import connection as mysql_conn
 from ansible_collections.cloudbackup.precheck.plugins.module_utils.core import results as R
-from ansible_collections.cloudbackup.precheck.plugins.module_utils.core.registry import PrecheckError, register
+from ansible_collections.cloudbackup.precheck.plugins.module_utils.core.registry import register
 from ansible_collections.cloudbackup.precheck.plugins.module_utils.mysql.gathering import (
-    BINLOG_VARIABLES, FLAVOUR_NAMES, parse_server_version, quote_account, split_account, unquote_name)
+    FLAVOUR_NAMES, quote_account, split_account, unquote_name)
 
 # The supported versions are data: FLAVOUR -> "MIN-MAX", MAX being a release series (8.0 = every 8.0.x).
 # Percona Server and other MySQL builds are judged as MySQL; MariaDB by its own numbers.
@@ -309,8 +309,6 @@ def judge_privileges(server, grants, account, target):
     return [R.failed(
         target, "%s lacks %s ON *.* on %s: a backup needs %s." % (quoted, ", ".join(missing), version, uses),
         "Run as an administrator: %s" % grant, details)]
-
-
 
 
 # -- check items ------------------------------------------------------------------------------

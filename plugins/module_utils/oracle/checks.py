@@ -22,7 +22,7 @@ from ansible_collections.cloudbackup.precheck.plugins.module_utils.oracle import
 from ansible_collections.cloudbackup.precheck.plugins.module_utils.core import results as R
 from ansible_collections.cloudbackup.precheck.plugins.module_utils.core.registry import PrecheckError, register
 from ansible_collections.cloudbackup.precheck.plugins.module_utils.oracle.gathering import (
-    QUERIES, gather, need_rows, release_tuple)
+    gather, need_rows, release_tuple)
 
 
 GIB = 1024.0 ** 3
@@ -338,9 +338,10 @@ def database_status(ctx):
     # A CDB always has PDB$SEED: no row at all means the rows are hidden (CONTAINER_DATA), not absent.
     try:
         need_rows(pdbs, ctx, "pdbs")
+        hidden = []
     except PrecheckError as exc:
-        hidden = R.error(ctx.target, exc.message, exc.cause, exc.remediation, exc.details)
-    return judge_database(ctx.target, database, instances, None) + [hidden]
+        hidden = [R.error(ctx.target, exc.message, exc.cause, exc.remediation, exc.details)]
+    return judge_database(ctx.target, database, instances, None) + hidden
 
 
 # ---------------------------------------------------------------------------------------------

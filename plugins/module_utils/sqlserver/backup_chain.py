@@ -19,8 +19,9 @@ import fnmatch
 from ansible_collections.cloudbackup.precheck.plugins.module_utils.core import results as R
 from ansible_collections.cloudbackup.precheck.plugins.module_utils.core.registry import register
 from ansible_collections.cloudbackup.precheck.plugins.module_utils.sqlserver.common import (
-    BACKUP_TYPES, V2008, VIEW_ANY_DATABASE, add_role_member_statement, can_see_definitions, database_check, database_files, as_int, login_of, lower_keys, major_version, num, plural,
-    summary_check, as_text, who_fix, read_rows, sql_string, state_permission, unreadable)
+    BACKUP_TYPES, V2008, VIEW_ANY_DATABASE, add_role_member_statement, can_see_definitions, database_check,
+    database_files, as_int, login_of, lower_keys, major_version, num, plural, summary_check, as_text, who_fix,
+    read_rows, sql_string, state_permission, unreadable)
 from ansible_collections.cloudbackup.precheck.plugins.module_utils.sqlserver.connection import quote_name
 
 NUL_DEVICES = ("NUL", "NUL:", "\\\\.\\NUL")
@@ -215,8 +216,8 @@ def judge_foreign_backups(databases, history, guids, own_users, backup_types, wi
         logs = [r for r in foreign if not r["to_nul"] and r["backup_type"] == "L"]
         fulls = [r for r in foreign if not r["to_nul"] and r["backup_type"] in ("D", "P")]
         details = {"database": name, "database_guid": guid, "matched_on": "database_guid" if guid else "database_name",
-                   "window_hours": window_hours, "backups": [
-            dict((k, v) for k, v in r.items() if k != "database_guid") for r in foreign]}
+                   "window_hours": window_hours,
+                   "backups": [dict((k, v) for k, v in r.items() if k != "database_guid") for r in foreign]}
         texts, status = [], "warning"
         if nul:
             count = sum(r["backup_count"] for r in nul)

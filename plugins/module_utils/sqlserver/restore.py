@@ -443,9 +443,9 @@ def _asymmetric_keys(ctx):
                 "(sys.certificates and, before 2012, sys.asymmetric_keys in master list only what the login owns "
                 "without it); without them an error (cause permission) when a database is encrypted or a thumbprint "
                 "is to be found. " + VIEW_ANY_DATABASE,
-    versions=V2008 + " (TDE: Enterprise and Developer editions, Standard from 2019). encryptor_type is read from "
-             "2012: before, an encryptor found among master's asymmetric keys rather than its certificates is an EKM "
-             "key. ENCRYPTION RESUME is printed from 2019.",
+    versions=V2008 + (" (TDE: Enterprise and Developer editions, Standard from 2019). encryptor_type is read from "
+                      "2012: before, an encryptor found among master's asymmetric keys rather than its certificates "
+                      "is an EKM key. ENCRYPTION RESUME is printed from 2019."),
 )
 def tde_certificate(ctx):
     server = ctx.server()

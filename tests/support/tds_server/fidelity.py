@@ -100,8 +100,8 @@ class Fidelity:
             return make_rule({"number": 50000, "message": "test server: %s" % exc})
         issues = self.catalog.issues(sql, self.version)
         if issues:
-            self.violate("SQL Server %s would reject %s: %s" % (self.release, _short(sql),
-                                                                 "; ".join(text for _k, _n, text in issues)))
+            texts = "; ".join(text for _k, _n, text in issues)
+            self.violate("SQL Server %s would reject %s: %s" % (self.release, _short(sql), texts))
             return make_rule(_engine_error(issues[0]))
         outputs = [name.lower() for name, _sources in statement.outputs]
         invented = [c.name for result in rule.results for c in result.columns

@@ -418,4 +418,3 @@ class _Fidelity:
                          "(a CON_ID column, or \"con_id\" for the rule), so the stand-in cannot tell which rows a "
                          "common user sees" % rule["match"], {"full_code": "STANDIN-0004", "message": "answer CON_ID"})
         return rows
-
