@@ -15,7 +15,8 @@ version_added: 0.1.0
 description:
   - log_bin is ON (fails otherwise); binlog_format ROW is recommended (warning otherwise); gtid_mode where it exists
     and the retention (binlog_expire_logs_seconds on MySQL 8.0.1+ and MariaDB 10.6.1+, else expire_logs_days) are
-    reported; a retention below binlog_min_retention_hours warns.
+    reported; a retention below binlog_min_retention_hours warns, whatever the format (with a format other than
+    ROW, one warning names both).
   - 'Check item C(mysql.binlog) (HBR:MYSQL_BINLOG). Its impact: log_backup, incremental_backup.'
   - 'Permissions: Login only (SHOW GLOBAL VARIABLES).'
   - 'Versions: MySQL 5.1.38 to 8.0.x, MariaDB 10.x and 11.x.'

@@ -15,10 +15,11 @@ version_added: 0.1.0
 description:
   - 'The backup user (backup_user, or the login account) holds ON *.*: RELOAD, LOCK TABLES, PROCESS and REPLICATION
     CLIENT (BINLOG MONITOR on MariaDB 10.5.2+), plus BACKUP_ADMIN on MySQL 8.0; ALL PRIVILEGES covers them. Missing
-    ones fail with the GRANT statement to run; when the account has roles, warning.'
+    ones fail with the GRANT statement to run; when the account has roles, warning, with the statements that show
+    what the roles grant for the flavour (SHOW GRANTS FOR ... USING on MySQL 8.0, SHOW GRANTS FOR role on MariaDB).'
   - 'Check item C(mysql.privileges). Its impact: backup.'
-  - 'Permissions: None for the login account (SHOW GRANTS); SELECT on the mysql schema to read another account given
-    as backup_user.'
+  - 'Permissions: None for the login account (SHOW GRANTS); SELECT ON mysql.* (the mysql schema) to read another
+    account given as backup_user (SHOW GRANTS FOR): without it an error (cause permission, error 1044).'
   - 'Versions: MySQL 5.1.38 to 8.0.x, MariaDB 10.x and 11.x.'
   - The options of the other MySQL and MariaDB check items are accepted and ignored.
   - To run several MySQL and MariaDB items in one task (one connection), use M(cloudbackup.precheck.mysql_precheck).

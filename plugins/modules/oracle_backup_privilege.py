@@ -13,12 +13,15 @@ module: oracle_backup_privilege
 short_description: Login holds SYSBACKUP or SYSDBA
 version_added: 0.1.0
 description:
-  - 'A login made AS SYSBACKUP or AS SYSDBA passes. Otherwise v$pwfile_users for login_user (bound as a parameter):
-    SYSBACKUP TRUE or SYSDBA TRUE passes, neither (or not in the password file) fails.'
+  - 'A login made AS SYSBACKUP or AS SYSDBA passes. Otherwise every v$pwfile_users row of login_user (bound as a
+    parameter; one per container, CON_ID): SYSBACKUP or SYSDBA TRUE on an OPEN account passes, on an EXPIRED (GRACE)
+    one warns, only on LOCKED or EXPIRED accounts (ACCOUNT_STATUS, 12.2) fails; neither privilege (or not in the
+    password file) fails.'
   - 'Check item C(oracle.backup_privilege). Its impact: backup.'
-  - 'Permissions: For mode default: SELECT on V$PWFILE_USERS (SELECT_CATALOG_ROLE); none beyond the login for mode
-    sysbackup/sysdba.'
-  - 'Versions: Oracle Database 12.1 and later for SYSBACKUP; on 11.2 only SYSDBA is looked for.'
+  - 'Permissions: For mode default: SELECT on V$PWFILE_USERS (SELECT_CATALOG_ROLE; ORA-00942 without it: an error);
+    none beyond the login for mode sysbackup/sysdba.'
+  - 'Versions: Oracle Database 12.1 and later for SYSBACKUP (on 11.2 only SYSDBA, and GRANT SYSDBA is printed);
+    ACCOUNT_STATUS from 12.2.'
   - The options of the other Oracle check items are accepted and ignored.
   - To run several Oracle items in one task (one connection), use M(cloudbackup.precheck.oracle_precheck).
 author:

@@ -13,12 +13,14 @@ module: oracle_database_status
 short_description: Database and every PDB open
 version_added: 0.1.0
 description:
-  - 'gv$database OPEN_MODE READ WRITE passes; MOUNTED, MIGRATE and READ ONLY on a primary warn; a standby role warns,
-    FAR SYNC fails. In a CDB every PDB of gv$pdbs but PDB$SEED is reported as <target>/<PDB>: MOUNTED warns, RESTRICTED
-    warns, MIGRATE warns.'
+  - 'gv$database OPEN_MODE READ WRITE passes; MOUNTED and READ ONLY on a primary warn; an instance open in upgrade
+    mode (gv$instance STATUS OPEN MIGRATE) warns; a standby role warns, FAR SYNC fails. In a CDB every PDB of gv$pdbs
+    but PDB$SEED is reported as <target>/<PDB>: MOUNTED warns, RESTRICTED warns, MIGRATE warns; a CDB in which gv$pdbs
+    shows no row at all (not even PDB$SEED) is an error (cause permission).'
   - 'Check item C(oracle.database_status) (HBR:ORACLE_DB_STATUS). Its impact: backup.'
-  - 'Permissions: SELECT on GV$DATABASE, GV$INSTANCE and (CDB) GV$PDBS; a common user needs CONTAINER_DATA access
-    to see every PDB.'
+  - 'Permissions: SELECT on GV$DATABASE, GV$INSTANCE and (CDB) GV$PDBS (SELECT_CATALOG_ROLE; ORA-00942 without it:
+    an error). GV$PDBS is a container data object: a common user in the root without CONTAINER_DATA for the PDBs
+    sees none of their rows, which is an error (cause permission), never 0 PDBs.'
   - 'Versions: Oracle Database 11.2 and later (PDBs from 12.1).'
   - The options of the other Oracle check items are accepted and ignored.
   - To run several Oracle items in one task (one connection), use M(cloudbackup.precheck.oracle_precheck).

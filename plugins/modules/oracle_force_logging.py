@@ -13,10 +13,12 @@ module: oracle_force_logging
 short_description: No unrecoverable NOLOGGING changes without force logging
 version_added: 0.1.0
 description:
-  - gv$database FORCE_LOGGING YES passes; otherwise datafiles with UNRECOVERABLE_CHANGE# > 0 in v$datafile warn
-    (their NOLOGGING changes cannot be recovered from redo), none passes.
+  - gv$database FORCE_LOGGING YES passes; otherwise datafiles of v$datafile whose UNRECOVERABLE_CHANGE# (the last
+    NOLOGGING change, never reset) is newer than their latest backup in v$backup_datafile warn (those changes cannot
+    be recovered from redo), as RMAN REPORT UNRECOVERABLE judges; none passes.
   - 'Check item C(oracle.force_logging). Its impact: restore.'
-  - 'Permissions: SELECT on GV$DATABASE and V$DATAFILE.'
+  - 'Permissions: SELECT on GV$DATABASE, V$DATAFILE and V$BACKUP_DATAFILE (SELECT_CATALOG_ROLE; ORA-00942 without
+    it: an error).'
   - 'Versions: Oracle Database 11.2 and later (the datafile columns are maintained in ARCHIVELOG mode only).'
   - The options of the other Oracle check items are accepted and ignored.
   - To run several Oracle items in one task (one connection), use M(cloudbackup.precheck.oracle_precheck).

@@ -16,7 +16,8 @@ description:
   - gv$rman_status rows with STATUS RUNNING% whose session (INST_ID, SID) is a live RMAN session in gv$session fail;
     RUNNING records without a live session are stale and pass; an RMAN client that runs no command passes.
   - 'Check item C(oracle.rman_running). Its impact: backup.'
-  - 'Permissions: SELECT on GV$RMAN_STATUS and GV$SESSION.'
+  - 'Permissions: SELECT on GV$RMAN_STATUS, GV$SESSION and GV$INSTANCE (SELECT_CATALOG_ROLE; ORA-00942 without it:
+    an error).'
   - 'Versions: Oracle Database 11.2 and later.'
   - The options of the other Oracle check items are accepted and ignored.
   - To run several Oracle items in one task (one connection), use M(cloudbackup.precheck.oracle_precheck).

@@ -13,15 +13,20 @@ module: sqlserver_availability_group
 short_description: Availability group backup preference can be met
 version_added: 0.1.0
 description:
-  - 'Per selected availability database: data movement suspended or not HEALTHY fails; differential backups planned
-    on a SECONDARY fail (SQL Server takes only copy-only full and log backups there); a preference no replica can
-    meet (every backup_priority 0, or SECONDARY_ONLY without a connected secondary) fails; a Basic availability
-    group fails (2016 and later); this replica not preferred (sys.fn_hadr_backup_is_preferred_replica = 0) warns,
-    naming the replicas that take the backups; disconnected replicas (seen from the primary) warn.'
+  - 'Per selected availability database (sys.databases.replica_id set): one the availability group views do not
+    return is an error; data movement suspended or not HEALTHY fails; differential backups planned on a SECONDARY
+    fail (SQL Server takes only copy-only full and log backups there); a preference no replica can meet (every backup_priority
+    0, or SECONDARY_ONLY without a connected secondary) fails; a Basic availability group fails (2016 and later);
+    this replica not preferred (sys.fn_hadr_backup_is_preferred_replica = 0) warns, naming the replicas that take
+    the backups (not named from a secondary when the preference depends on the primary, which a secondary cannot
+    see); disconnected replicas (seen from the primary) warn.'
   - 'Check item C(sqlserver.availability_group) (Azure:FabricSvcBackupPreferenceCheckFailedUserError). Its impact:
     backup.'
-  - 'Permissions: VIEW ANY DEFINITION (sys.availability_groups, sys.availability_replicas) and VIEW SERVER STATE
-    (sys.dm_hadr_*; SQL Server 2022 and later: VIEW SERVER PERFORMANCE STATE). Without them an error (cause permission).'
+  - 'Permissions: VIEW ANY DEFINITION (sys.availability_groups and sys.availability_replicas leave out their rows
+    without it rather than refusing: a database that sys.databases shows in an availability group but the views
+    do not is an error, cause permission) and VIEW SERVER STATE (sys.dm_hadr_*: error 300 without it, an error,
+    cause permission). Every database is seen only with VIEW ANY DATABASE (the role public has it by default): without
+    it an error (cause permission).'
   - 'Versions: SQL Server 2012 and later with Always On enabled; skipped before 2012 (no availability groups); basic_features
     read from 2016.'
   - The options of the other SQL Server check items are accepted and ignored.

@@ -14,12 +14,16 @@ short_description: No BACKUP or RESTORE is running on the databases
 version_added: 0.1.0
 description:
   - 'Per selected database, a request in sys.dm_exec_requests whose command starts with BACKUP or RESTORE fails,
-    naming the session, login, program and progress. Without VIEW SERVER STATE the DMV shows only the login''s own
-    requests, so the answer is unknown: a warning on the instance, never passed.'
+    naming the session, login, program and progress; RESTORE HEADERONLY, FILELISTONLY, VERIFYONLY and LABELONLY
+    only read a backup and are ignored. Without VIEW SERVER STATE (SQL Server 2022 and later: VIEW SERVER PERFORMANCE
+    STATE) the DMV shows only the login''s own requests, so the answer is unknown: a warning on the instance, never
+    passed.'
   - 'Check item C(sqlserver.conflicting_operation) (Azure:OperationCancelledBecauseConflictingOperationRunningUserError).
     Its impact: backup.'
-  - 'Permissions: VIEW SERVER STATE (SQL Server 2022 and later: VIEW SERVER PERFORMANCE STATE) to see the requests
-    of other sessions; without it a warning.'
+  - 'Permissions: VIEW SERVER STATE, or on SQL Server 2022 and later VIEW SERVER PERFORMANCE STATE, to see the requests
+    of other sessions (sys.dm_exec_requests and sys.dm_exec_sessions list only the login''s own session otherwise):
+    without it a warning. Every database is seen only with VIEW ANY DATABASE (the role public has it by default):
+    without it an error (cause permission).'
   - 'Versions: SQL Server 2008 and later (sys.dm_exec_requests, sys.dm_exec_sessions).'
   - The options of the other SQL Server check items are accepted and ignored.
   - To run several SQL Server items in one task (one connection), use M(cloudbackup.precheck.sqlserver_precheck).

@@ -18,8 +18,8 @@ description:
     ...), timeout, tls, driver_missing, permission. Older than SQL Server 2008 warns.'
   - 'Check item C(sqlserver.connection) (Azure:UserErrorOpeningSQLConnection). Its impact: all_operations.'
   - 'Permissions: CONNECT SQL (any enabled login) and access to master (through guest, by default).'
-  - 'Versions: SQL Server 2008 and later (SERVERPROPERTY ProductVersion, Edition, EngineEdition; IsHadrEnabled from
-    2012, NULL before).'
+  - 'Versions: SQL Server 2008 and later (SERVERPROPERTY ProductVersion, Edition, EngineEdition, Collation; IsHadrEnabled
+    from 2012, NULL before).'
   - The options of the other SQL Server check items are accepted and ignored.
   - To run several SQL Server items in one task (one connection), use M(cloudbackup.precheck.sqlserver_precheck).
 author:

@@ -13,8 +13,9 @@ module: sqlserver_database_exists
 short_description: The configured databases exist
 version_added: 0.1.0
 description:
-  - Each name in the databases option is in sys.databases (exactly, or differing in case only, which passes with
-    a note); a missing one fails. Skipped when databases is empty.
+  - 'Each name in the databases option is in sys.databases: exactly, or differing in case only where the server''s
+    collation (SERVERPROPERTY(''Collation'')) compares names case-insensitively, which passes with a note; a missing
+    one fails, and so does one differing in case on a case-sensitive collation. Skipped when databases is empty.'
   - 'Check item C(sqlserver.database_exists) (Azure:UserErrorSQLPODoesNotExist). Its impact: backup.'
   - 'Permissions: VIEW ANY DATABASE (granted to public by default); without it a name that is not visible is an
     error (cause permission), never failed or passed.'

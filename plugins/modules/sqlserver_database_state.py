@@ -21,7 +21,8 @@ description:
   - 'Permissions: sys.databases shows every database only with VIEW ANY DATABASE (granted to public by default),
     ALTER ANY DATABASE, CREATE DATABASE in master, or sysadmin; otherwise only master, tempdb and the login''s own
     databases, which is reported as an error (cause permission). The mirroring role of a mirror database shows only
-    to sysadmin; availability group roles need VIEW SERVER STATE. Without them, the state is still judged.'
+    to sysadmin; availability group roles need VIEW SERVER STATE, and the group''s name VIEW ANY DEFINITION (sys.availability_groups
+    hides its rows without it). Without them, the state is still judged.'
   - 'Versions: SQL Server 2008 and later (sys.databases state_desc, is_in_standby, is_read_only; sys.database_mirroring);
     availability groups from SQL Server 2012 (sys.dm_hadr_database_replica_states).'
   - The options of the other SQL Server check items are accepted and ignored.

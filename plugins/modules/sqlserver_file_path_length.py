@@ -19,8 +19,9 @@ description:
     Backup\bin\plugins\SQL*; from file_list_warn_percent (default 90) of the limit warns as close; the measured
     size is reported.'
   - 'Check item C(sqlserver.file_path_length) (Azure:sql-troubleshoot#size-limit-for-files). Its impact: restore.'
-  - 'Permissions: VIEW ANY DEFINITION (or CREATE DATABASE, ALTER ANY DATABASE) to see sys.master_files; without
-    it an error (cause permission).'
+  - 'Permissions: VIEW ANY DEFINITION (or CREATE DATABASE, ALTER ANY DATABASE) to see sys.master_files, which lists
+    no file without it rather than refusing: an error (cause permission). Every database is seen only with VIEW
+    ANY DATABASE (the role public has it by default): without it an error (cause permission).'
   - 'Versions: SQL Server 2008 and later (sys.master_files).'
   - The options of the other SQL Server check items are accepted and ignored.
   - To run several SQL Server items in one task (one connection), use M(cloudbackup.precheck.sqlserver_precheck).

@@ -14,15 +14,17 @@ short_description: No other product takes log or full backups
 version_added: 0.1.0
 description:
   - 'msdb backup history of the last foreign_backup_window_hours (default 168), joined to the databases on database_guid
-    (so an earlier database of the same name does not count): non-copy-only backups to NUL fail; non-copy-only log
-    backups not taken by own_backup_users fail (they truncate the log, so the agent''s log chain breaks); non-copy-only
-    full backups by others fail when differential backups are planned (they move the differential base), else warn.
-    Copy-only backups and differentials are ignored. msdb writes the recovery model BULK-LOGGED with a hyphen; it
-    is reported as BULK_LOGGED.'
+    (so an earlier database of the same name does not count; an OFFLINE database, whose database_guid is NULL, by
+    name): non-copy-only backups to NUL fail; non-copy-only log backups not taken by own_backup_users fail (they
+    truncate the log, so the agent''s log chain breaks); non-copy-only full and partial backups by others fail when
+    differential backups are planned (they move the differential base), else warn. Copy-only backups and differentials
+    are ignored. msdb writes the recovery model BULK-LOGGED with a hyphen; it is reported as BULK_LOGGED.'
   - 'Check item C(sqlserver.foreign_backups) (Azure:UserErrorSQLLSNValidationFailure, Azure:UserErrorFileManipulationIsNotAllowedDuringBackup).
     Its impact: log_backup, incremental_backup.'
-  - 'Permissions: SELECT on msdb.dbo.backupset, backupmediafamily and backupmediaset (a user in msdb with db_datareader,
-    or sysadmin); sys.database_recovery_status rows need VIEW ANY DATABASE. Without them an error (cause permission).'
+  - 'Permissions: SELECT ON msdb: SELECT on msdb.dbo.backupset, backupmediafamily and backupmediaset (a user in
+    msdb with db_datareader, or sysadmin; the fix uses sp_addrolemember before SQL Server 2012): without it an error
+    (cause permission, error 229). sys.database_recovery_status rows need VIEW ANY DATABASE; without it an error
+    (cause permission).'
   - 'Versions: SQL Server 2008 and later (backupset.is_copy_only, database_guid, recovery_model; backupmediaset.software_name).'
   - The options of the other SQL Server check items are accepted and ignored.
   - To run several SQL Server items in one task (one connection), use M(cloudbackup.precheck.sqlserver_precheck).

@@ -19,8 +19,9 @@ description:
     cannot be seen warns.'
   - 'Check item C(sqlserver.full_backup_base) (Azure:UserErrorParentFullBackupMissing). Its impact: log_backup,
     incremental_backup.'
-  - 'Permissions: VIEW ANY DATABASE (sys.database_recovery_status) and VIEW ANY DEFINITION (sys.master_files); without
-    the latter a warning naming it.'
+  - 'Permissions: VIEW ANY DATABASE (sys.database_recovery_status and sys.databases list the other databases only
+    with it: an error otherwise) and VIEW ANY DEFINITION (sys.master_files lists no file without it, rather than
+    refusing: a warning naming it).'
   - 'Versions: SQL Server 2008 and later (sys.database_recovery_status.last_log_backup_lsn, sys.master_files.differential_base_lsn).'
   - The options of the other SQL Server check items are accepted and ignored.
   - To run several SQL Server items in one task (one connection), use M(cloudbackup.precheck.sqlserver_precheck).

@@ -20,8 +20,10 @@ description:
     File(s) Size (KB); DBCC is never run.'
   - 'Check item C(sqlserver.log_space) (Azure:UserErrorBackupFailedAsTransactionLogIsFull). Its impact: backup,
     log_backup.'
-  - 'Permissions: VIEW SERVER STATE (SQL Server 2022 and later: VIEW SERVER PERFORMANCE STATE) for either source;
-    VIEW ANY DEFINITION to see whether the log can grow. Without them an error (cause permission).'
+  - 'Permissions: VIEW SERVER STATE for either source (error 300 without it: an error, cause permission; for the
+    performance counters SQL Server 2022 and later need only VIEW SERVER PERFORMANCE STATE); VIEW ANY DEFINITION
+    to see whether the log can grow (sys.master_files lists no file without it: growth unknown). Every database
+    is seen only with VIEW ANY DATABASE (the role public has it by default): without it an error (cause permission).'
   - 'Versions: sys.dm_db_log_stats from SQL Server 2016 SP2 (13.0.5026) and 2017; SQL Server 2008 to 2016 SP1 through
     sys.dm_os_performance_counters.'
   - The options of the other SQL Server check items are accepted and ignored.

@@ -13,9 +13,9 @@ module: sqlserver_restore_target
 short_description: No same-name database on a restore target
 version_added: 0.1.0
 description:
-  - With restore_target true, each name in restore_databases must not exist on the instance (case-insensitive) unless
-    overwrite is true; a same-name database fails. restore_target true with no restore_databases warns. Skipped
-    when restore_target is false.
+  - With restore_target true, each name in restore_databases must not exist on the instance (compared as the server's
+    collation compares names) unless overwrite is true; a same-name database fails. restore_target true with no
+    restore_databases warns. Skipped when restore_target is false.
   - 'Check item C(sqlserver.restore_target) (Azure:UserErrorCannotRestoreExistingDBWithoutForceOverwrite). Its impact:
     restore.'
   - 'Permissions: VIEW ANY DATABASE; without it an error (cause permission).'

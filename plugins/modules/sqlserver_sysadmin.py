@@ -15,7 +15,8 @@ version_added: 0.1.0
 description:
   - 'IS_SRVROLEMEMBER(''sysadmin'') is 1 for the login the backup agent uses: backup_login if set (bound as a parameter),
     else the login of the connection. 0 fails with the ALTER SERVER ROLE statement (sp_addsrvrolemember before 2012);
-    NULL (unknown login, or membership not visible) warns.'
+    NULL (unknown login, or membership not visible) warns. For another Windows backup_login, 0 or NULL warns too:
+    IS_SRVROLEMEMBER(role, login) does not see membership through a Windows group.'
   - 'Check item C(sqlserver.sysadmin) (Azure:UserErrorSQLNoSysadminMembership). Its impact: all_operations.'
   - 'Permissions: None for the login of the connection. For another backup_login, the checking login must see its
     role membership (VIEW ANY DEFINITION or sysadmin), otherwise the result is a warning.'

@@ -19,10 +19,14 @@ description:
     source_certificate_thumbprints must be in master with its private key.'
   - 'Check item C(sqlserver.tde_certificate) (Azure:UserErrorCannotFindServerCertificateWithThumbprint). Its impact:
     backup, restore.'
-  - 'Permissions: VIEW SERVER STATE (sys.dm_database_encryption_keys) and VIEW ANY DEFINITION (sys.certificates
-    in master); without them an error (cause permission) when a database is encrypted or a thumbprint is to be found.'
-  - 'Versions: SQL Server 2008 and later (TDE: Enterprise and Developer editions, Standard from 2019; encryptor_type
-    read from 2012).'
+  - 'Permissions: VIEW SERVER STATE (sys.dm_database_encryption_keys; error 300 without it) and VIEW ANY DEFINITION
+    (sys.certificates and, before 2012, sys.asymmetric_keys in master list only what the login owns without it);
+    without them an error (cause permission) when a database is encrypted or a thumbprint is to be found. Every
+    database is seen only with VIEW ANY DATABASE (the role public has it by default): without it an error (cause
+    permission).'
+  - 'Versions: SQL Server 2008 and later (TDE: Enterprise and Developer editions, Standard from 2019). encryptor_type
+    is read from 2012: before, an encryptor found among master''s asymmetric keys rather than its certificates is
+    an EKM key. ENCRYPTION RESUME is printed from 2019.'
   - The options of the other SQL Server check items are accepted and ignored.
   - To run several SQL Server items in one task (one connection), use M(cloudbackup.precheck.sqlserver_precheck).
 author:

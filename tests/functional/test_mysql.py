@@ -18,6 +18,7 @@ import time
 
 import pytest
 
+from catalogs import statements_in
 from harness import local_inventory, run_playbook
 from mariadb import MariaDBServer
 
@@ -216,6 +217,37 @@ def test_binlog_row_format_passes_and_reports_retention(server, tmp_path):
     assert binlog["details"]["retention_variable"] == "binlog_expire_logs_seconds"   # MariaDB 10.6.1+
     (strict,) = results["strict_retention"]["check_results"]
     assert strict["status"] == "warning" and "72 hours" in strict["message"]
+
+
+def test_every_printed_statement_runs_on_mariadb(server, tmp_path):
+    """The statements the remediations print are run as root on the real MariaDB: a form MariaDB does
+    not have (SHOW GRANTS FOR ... USING, MySQL 8.0 only) fails here. Also a binlog in MIXED format with
+    a 12-hour retention: both are reported."""
+    server.ensure(log_bin=True, binlog_format="MIXED", extra=["--binlog-expire-logs-seconds=43200"])
+    server.execute(
+        "CREATE USER IF NOT EXISTS 'rolebk'@'%%' IDENTIFIED BY '%s'" % PASSWORDS["bk"],
+        "CREATE ROLE IF NOT EXISTS 'bk_role'", "GRANT PROCESS ON *.* TO 'bk_role'", "GRANT 'bk_role' TO 'rolebk'@'%'",
+        "CREATE USER IF NOT EXISTS 'lackbk'@'%%' IDENTIFIED BY '%s'" % PASSWORDS["bk"])
+    results, run = run_tasks(tmp_path, [
+        ("roles", "mysql_precheck", tcp("admin", login_port=server.port, backup_user="rolebk@%")),
+        ("lacking", "mysql_precheck", tcp("admin", login_port=server.port, backup_user="lackbk@%")),
+        ("missing", "mysql_privileges", tcp("admin", login_port=server.port, backup_user="ghost@%")),
+    ])
+    assert run.rc == 0, run
+    binlog = by_id(results["roles"])["mysql.binlog"]
+    assert binlog["status"] == "warning"
+    assert "binlog_format = MIXED" in binlog["message"] and "shorter than 24 hours" in binlog["message"]
+    roles = by_id(results["roles"])["mysql.privileges"]
+    assert roles["status"] == "warning" and "USING" not in roles["remediation"]
+    printed = []
+    for result in results.values():
+        for item in result["check_results"]:
+            printed += statements_in((item["remediation"] or "").replace("'<password>'", "'Printed-pw-1e7c'"))
+    assert any(s.startswith("SHOW GRANTS FOR 'bk_role'") for s in printed), printed
+    assert any(s.startswith("GRANT RELOAD") for s in printed) and any(s.startswith("CREATE USER") for s in printed)
+    assert any(s.startswith("SET GLOBAL binlog_format") for s in printed)
+    for statement in printed:
+        server.execute(statement)  # raises on a statement MariaDB rejects
 
 
 def test_stopped_server_is_unreachable_and_no_process_is_left(server, tmp_path):

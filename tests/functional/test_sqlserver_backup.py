@@ -7,8 +7,11 @@ running BACKUP LOG, a log chain broken by another tool, log backups to NUL, a FU
 backed up, a log at 95% that cannot grow, a mirrored database, an availability group secondary, a TDE
 database whose certificate was never backed up, 300 files on long paths, a missing configured
 database); a SQL Server 2008 R2 instance with a non-sysadmin login; a SQL Server 2022 instance whose
-login the DMVs and msdb refuse (errors 297, 300, 229); and a host with a restore target (a same-name
-database, a missing source certificate) and a second instance that is down.
+login the DMVs and msdb refuse (errors 300, 229); a SQL Server 2019 secondary whose login lacks VIEW ANY
+DEFINITION, so that the availability group views hide their rows; and a host with a restore target (a
+same-name database, a missing source certificate) and a second instance that is down. The restricted
+and hidden-group scenarios declare the login's permissions, and the test server answers as SQL Server
+does for them (tests/support/tds_server/fidelity.py).
 """
 
 import json
@@ -86,7 +89,8 @@ def label(srv_or_port):
 def fleet(tmp_path_factory):
     tmp_path = tmp_path_factory.mktemp("sqlserver-backup-fleet")
     specs = {"findings": many_files(scenario("backup_findings")), "legacy": scenario("backup_legacy"),
-             "restricted": scenario("backup_restricted"), "target": scenario("backup_target")}
+             "restricted": scenario("backup_restricted"), "target": scenario("backup_target"),
+             "ag_hidden": scenario("ag_hidden")}
     servers = dict((name, TdsServer(spec).start()) for name, spec in specs.items())
     down = free_port()
     try:
@@ -98,6 +102,8 @@ def fleet(tmp_path_factory):
                 instance("legacy", servers["legacy"], databases_exclude=["msdb"])]),
             "sql_restricted": dict(LOCAL, cloudbackup_precheck_sqlserver_instances=[
                 instance("restricted", servers["restricted"])]),
+            "sql_ag_hidden": dict(LOCAL, cloudbackup_precheck_sqlserver_instances=[
+                instance("ag_hidden", servers["ag_hidden"], checks=["availability_group", "database_state"])]),
             "sql_dr": dict(LOCAL, cloudbackup_precheck_sqlserver_instances=[
                 instance("dr", servers["target"], backup_login=AGENT, restore_target=True,
                          restore_databases=["Sales", "NewDb"], source_certificate_thumbprints=["0x" + PRESENT, MISSING],
@@ -206,10 +212,11 @@ def test_an_availability_group_secondary_that_is_not_preferred(fleet):
     result = visible(run, "sql_backup", "sqlserver.availability_group", label(servers["findings"]) + "/AgSales",
                      "failed", "Database [AgSales]", "availability group [AG-Sales], this replica SECONDARY",
                      "the planned differential backups (and the full backups they are based on) run on the primary "
-                     "replica SQLNODE1", "this replica is not the preferred backup replica (preference PRIMARY",
+                     "replica", "this replica is not the preferred backup replica (preference PRIMARY",
+                     "the primary replica is not visible from this secondary",
                      "FabricSvcBackupPreferenceCheckFailedUserError",
                      "ALTER AVAILABILITY GROUP [AG-Sales] SET (AUTOMATED_BACKUP_PREFERENCE = SECONDARY);")
-    assert result["details"]["preferred_replicas"] == ["SQLNODE1"]
+    assert result["details"]["preferred_replicas"] == [] and result["details"]["primary_replica"] is None
 
 
 def test_a_tde_certificate_never_backed_up_fails(fleet):
@@ -290,7 +297,7 @@ def test_permission_errors_on_dmvs_and_msdb_are_errors_that_name_the_permission(
                   "VIEW SERVER STATE (on SQL Server 2022 and later VIEW SERVER PERFORMANCE STATE is enough)",
                   "GRANT VIEW SERVER STATE TO [%s];" % USER)
     assert log["cause"] == "permission" and log["details"]["native_error"] == 300
-    tde = visible(run, "sql_restricted", "sqlserver.tde_certificate", where, "error", "(297)",
+    tde = visible(run, "sql_restricted", "sqlserver.tde_certificate", where, "error", "(300)",
                   "GRANT VIEW SERVER STATE TO [%s];" % USER)
     assert tde["cause"] == "permission"
     msdb = visible(run, "sql_restricted", "sqlserver.foreign_backups", where, "error", "(229)",
@@ -299,14 +306,32 @@ def test_permission_errors_on_dmvs_and_msdb_are_errors_that_name_the_permission(
     files = visible(run, "sql_restricted", "sqlserver.file_path_length", where, "error", "VIEW ANY DEFINITION",
                     "GRANT VIEW ANY DEFINITION TO [%s];" % USER)
     assert files["cause"] == "permission"
-    running = visible(run, "sql_restricted", "sqlserver.conflicting_operation", where, "warning",
-                      "lacks VIEW SERVER STATE", "GRANT VIEW SERVER STATE TO [%s];" % USER)
+    running = visible(run, "sql_restricted", "sqlserver.conflicting_operation", where, "warning",  # 2022
+                      "lacks VIEW SERVER PERFORMANCE STATE", "GRANT VIEW SERVER PERFORMANCE STATE TO [%s];" % USER)
     assert running["status"] != "passed"
     statuses = set(r["status"] for r in run.results("sql_restricted") if r["id"] in (
         "sqlserver.log_space", "sqlserver.tde_certificate", "sqlserver.foreign_backups", "sqlserver.file_path_length",
         "sqlserver.conflicting_operation"))
     assert "passed" not in statuses
     assert run.report["hosts"]["sql_restricted"]["verdict"] == "blocked"
+
+
+def test_availability_groups_hidden_by_metadata_visibility_are_an_error_and_roles_stay_known(fleet):
+    """sys.availability_groups and sys.availability_replicas filter rows for a login without VIEW ANY
+    DEFINITION (the scenario declares the login; the test server filters as SQL Server does): the
+    databases sys.databases shows in a group are an error, never "no availability database"."""
+    run, servers = fleet
+    where = label(servers["ag_hidden"])
+    hidden = visible(run, "sql_ag_hidden", "sqlserver.availability_group", where, "error", "[AgSales], [AgReport]",
+                     "without VIEW ANY DEFINITION those views hide their rows",
+                     "GRANT VIEW ANY DEFINITION TO [%s];" % USER)
+    assert hidden["cause"] == "permission"
+    assert not [r for r in run.results("sql_ag_hidden") if r["id"] == "sqlserver.availability_group"
+                and r["status"] == "passed"]
+    report = visible(run, "sql_ag_hidden", "sqlserver.database_state", where + "/AgReport", "failed",
+                     "RESTORING as a SECONDARY replica of an availability group (its name needs VIEW ANY DEFINITION)")
+    assert report["details"]["replica_role"] == "SECONDARY" and report["details"]["availability_group"] is None
+    assert servers["ag_hidden"].violations == []
 
 
 # -- a restore target on a host with two instances -------------------------------------------------
@@ -360,7 +385,7 @@ def test_the_report_and_fact_agree(fleet):
     run, _servers = fleet
     verdicts = dict((host, entry["verdict"]) for host, entry in run.report["hosts"].items())
     assert verdicts == {"sql_backup": "blocked", "sql_legacy": "blocked", "sql_restricted": "blocked",
-                        "sql_dr": "blocked"}, verdicts
+                        "sql_dr": "blocked", "sql_ag_hidden": "blocked"}, verdicts
     for host in verdicts:
         assert len(run.facts[host]["results"]) == len(run.results(host))
     texts = [run.stdout, run.stderr] + [path.read_text() for path in run.report_dir.iterdir()] + [

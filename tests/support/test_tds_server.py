@@ -14,7 +14,7 @@ import time
 import pytest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from tds_server import Scenario, TdsServer  # noqa: E402
+from tds_server import Scenario, ScenarioViolation, TdsServer  # noqa: E402
 
 pyodbc = pytest.importorskip("pyodbc")
 if "FreeTDS" not in pyodbc.drivers():
@@ -24,8 +24,10 @@ pyodbc.pooling = False  # a pooled connection would hide connects and closes fro
 D = decimal.Decimal
 SUPPORT = os.path.dirname(os.path.abspath(__file__))
 
+# A table of the application's: the protocol tests here do not read system views, whose answers the
+# server checks against the documented catalog (the fidelity tests at the end of this file do).
 DATABASES = {
-    "match": r"FROM sys\.databases",
+    "match": r"FROM dbo\.inventory",
     "columns": [{"name": "name", "type": "nvarchar"}, {"name": "database_id", "type": "int"},
                 {"name": "state_desc", "type": "nvarchar"}, {"name": "is_read_only", "type": "bit"},
                 {"name": "create_date", "type": "datetime2"},
@@ -37,7 +39,7 @@ SCENARIO = {
     "server": {"version": "15.0.2000.5", "edition": "Developer Edition (64-bit)", "instance": "MSSQLSERVER"},
     "logins": [{"user": "backup", "password": "S3cret!"}],
     "queries": [
-        dict(DATABASES, match=r"FROM sys\.databases WHERE name = @P1", params=["it's [odd]"],
+        dict(DATABASES, match=r"FROM dbo\.inventory WHERE name = @P1", params=["it's [odd]"],
              rows=[DATABASES["rows"][1]]),
         DATABASES,
         {"match": "dm_exec_requests", "error": {"number": 297, "severity": 16, "state": 1,
@@ -128,7 +130,7 @@ def test_iso_strings_and_dict_rows(serve):
     with connected(srv) as conn:
         cur = conn.cursor()
         rows = cur.execute("SELECT name, database_id, state_desc, is_read_only, create_date, size_mb "
-                           "FROM sys.databases").fetchall()
+                           "FROM dbo.inventory").fetchall()
         assert [d[0] for d in cur.description] == ["name", "database_id", "state_desc", "is_read_only",
                                                    "create_date", "size_mb"]
     assert [tuple(r) for r in rows] == [
@@ -165,7 +167,7 @@ def test_scenario_from_json_file(serve, tmp_path):
     path.write_text(json.dumps({"queries": [DATABASES]}))
     srv = serve(str(path))
     with connected(srv) as conn:
-        assert len(conn.cursor().execute("SELECT name FROM sys.databases").fetchall()) == 2
+        assert len(conn.cursor().execute("SELECT name FROM dbo.inventory").fetchall()) == 2
 
 
 def test_server_properties_answered_from_scenario(serve):
@@ -186,14 +188,14 @@ def test_parameterized_query_is_recorded_with_its_value(serve):
     srv = serve()
     with connected(srv) as conn:
         cur = conn.cursor()
-        rows = cur.execute("SELECT name, database_id FROM sys.databases WHERE name = ?", "it's [odd]").fetchall()
+        rows = cur.execute("SELECT name, database_id FROM dbo.inventory WHERE name = ?", "it's [odd]").fetchall()
         assert [r[0] for r in rows] == ["it's [odd]"]  # the params-specific rule won
-        rows = cur.execute("SELECT name, database_id FROM sys.databases WHERE name = ?", "other").fetchall()
+        rows = cur.execute("SELECT name, database_id FROM dbo.inventory WHERE name = ?", "other").fetchall()
         assert len(rows) == 2  # falls through to the generic rule
     recs = user_records(srv)
     assert [(r["kind"], r["proc"], r["params"]) for r in recs] == [
         ("rpc", "sp_prepexec", ["it's [odd]"]), ("rpc", "sp_prepexec", ["other"])]
-    assert recs[0]["sql"] == "SELECT name, database_id FROM sys.databases WHERE name = @P1"
+    assert recs[0]["sql"] == "SELECT name, database_id FROM dbo.inventory WHERE name = @P1"
     assert recs[0]["login"] == "backup" and recs[0]["database"] == "master"
     assert all("it's" not in r["sql"] for r in srv.records)
 
@@ -227,7 +229,7 @@ def test_multiple_sequential_queries_and_large_batch(serve):
         for _attempt in range(20):
             assert cur.execute("select 1 as n").fetchone()[0] == 1
         # 18 kB of UCS-2 text: FreeTDS splits it over several 4096-byte TDS packets
-        padded = "SELECT name FROM sys.databases /*%s*/" % ("x" * 9000)
+        padded = "SELECT name FROM dbo.inventory /*%s*/" % ("x" * 9000)
         assert len(cur.execute(padded).fetchall()) == 2
     assert srv.statements()[-1] == padded and len(srv.statements()) == 21
 
@@ -429,12 +431,122 @@ def test_cli_with_yaml_port_file_and_records(tmp_path):
         assert int(port_file.read_text()) == port
 
         with connected(type("Srv", (), {"port": port})) as conn:
-            rows = conn.cursor().execute("SELECT name FROM sys.databases WHERE state_desc = ?", "ONLINE").fetchall()
+            rows = conn.cursor().execute("SELECT name FROM dbo.inventory WHERE state_desc = ?", "ONLINE").fetchall()
             assert len(rows) == 2
             lines = [json.loads(line) for line in record_file.read_text().splitlines()]  # while still running
             user = [r for r in lines if not r["driver"]]
-            assert user[-1]["params"] == ["ONLINE"] and "sys.databases" in user[-1]["sql"]
+            assert user[-1]["params"] == ["ONLINE"] and "dbo.inventory" in user[-1]["sql"]
     finally:
         proc.terminate()
         _out, err = proc.communicate(timeout=10)
     assert proc.returncode == 0, err
+
+
+# ---------------------------------------------------------------- fidelity to the documented catalog
+
+SYS_DATABASES = {"match": r"FROM sys\.databases AS d", "columns": [
+    {"name": "name", "type": "nvarchar"}, {"name": "database_id", "type": "int"}],
+    "rows": [["master", 1], ["tempdb", 2], ["Sales", 5]]}
+
+
+def one_answer(srv, sql, *params):
+    with connected(srv) as conn:
+        return [tuple(r) for r in conn.cursor().execute(sql, *params).fetchall()]
+
+
+def test_a_scenario_answering_with_a_column_the_statement_lacks_fails(serve):
+    srv = TdsServer({"queries": [dict(SYS_DATABASES, columns=SYS_DATABASES["columns"] + [
+        {"name": "invented_col", "type": "int"}], rows=[["master", 1, 7]])]}).start()
+    try:
+        with pytest.raises(pyodbc.ProgrammingError, match="invented_col.*does not return"):
+            one_answer(srv, "SELECT d.name, d.database_id FROM sys.databases AS d")
+    finally:
+        with pytest.raises(ScenarioViolation, match="answers .* with column\\(s\\) invented_col"):
+            srv.stop()
+
+
+def test_a_statement_reading_a_column_the_release_lacks_gets_sql_servers_error(serve):
+    srv = TdsServer({"server": {"version": "10.50.6000.34"}, "queries": [SYS_DATABASES]}).start()
+    try:
+        with pytest.raises(pyodbc.ProgrammingError, match=r"Invalid column name 'replica_id'. \(207\)"):
+            one_answer(srv, "SELECT d.name, d.replica_id FROM sys.databases AS d")
+        with pytest.raises(pyodbc.ProgrammingError, match=r"Invalid column name 'bogus'. \(207\)"):
+            one_answer(srv, "SELECT d.name, d.bogus FROM sys.databases AS d")
+        with pytest.raises(pyodbc.ProgrammingError, match=r"Invalid object name 'sys.dm_db_log_stats'. \(208\)"):
+            one_answer(srv, "SELECT ls.total_log_size_mb FROM sys.databases AS d CROSS APPLY "
+                            "sys.dm_db_log_stats(d.database_id) AS ls")
+        assert one_answer(srv, "SELECT CAST(SERVERPROPERTY('IsHadrEnabled') AS int) AS h, "
+                               "CAST(SERVERPROPERTY('ProductVersion') AS nvarchar(128)) AS v") == [(None, "10.50.6000.34")]
+    finally:
+        violations = srv.violations
+        srv.stop(check=False)
+    assert len(violations) == 3 and all("SQL Server 2008 R2 would reject" in v for v in violations)
+
+
+LOGIN_SCENARIO = {
+    "server": {"version": "16.0.4135.4"},
+    "login": {"sysadmin": False, "permissions": ["VIEW SERVER PERFORMANCE STATE"]},
+    "queries": [
+        SYS_DATABASES,
+        {"match": "dm_exec_requests", "columns": [{"name": "session_id", "type": "int"},
+                                                  {"name": "command", "type": "nvarchar"}],
+         "rows": [[51, "BACKUP LOG"], [52, "RESTORE DATABASE"]]},
+        {"match": "dm_os_performance_counters", "columns": [{"name": "cntr_value", "type": "bigint"}], "rows": [[1]]},
+        {"match": "FROM sys.database_mirroring", "columns": [
+            {"name": "database_id", "type": "int"}, {"name": "mirroring_role_desc", "type": "nvarchar"}],
+         "rows": [[1, "PRINCIPAL"], [5, "MIRROR"]]},
+        {"match": "FROM sys.databases AS adb", "columns": [{"name": "database_id", "type": "int"},
+                                                           {"name": "ag_name", "type": "nvarchar"}],
+         "rows": [[5, "AG1"]]},
+        {"match": "sys.availability_groups", "columns": [
+            {"name": "database_id", "type": "int"}, {"name": "ag_name", "type": "nvarchar"},
+            {"name": "role_desc", "type": "nvarchar"}], "rows": [[5, "AG1", "SECONDARY"]]},
+    ]}
+
+
+def test_a_declared_login_sees_what_sql_server_shows_it():
+    srv = TdsServer(LOGIN_SCENARIO).start()
+    try:
+        assert one_answer(srv, "SELECT HAS_PERMS_BY_NAME(NULL, NULL, 'VIEW ANY DATABASE') AS a, "
+                               "HAS_PERMS_BY_NAME(NULL, NULL, 'VIEW SERVER PERFORMANCE STATE') AS p, "
+                               "HAS_PERMS_BY_NAME(NULL, NULL, 'VIEW SERVER STATE') AS s, "
+                               "IS_SRVROLEMEMBER('sysadmin') AS sa") == [(0, 1, 0, 0)]
+        # catalog views filter: without VIEW ANY DATABASE only master and tempdb
+        assert one_answer(srv, "SELECT d.name, d.database_id FROM sys.databases AS d") == [("master", 1), ("tempdb", 2)]
+        # sys.dm_exec_requests needs only VIEW SERVER PERFORMANCE STATE on 2022
+        assert len(one_answer(srv, "SELECT r.session_id, r.command FROM sys.dm_exec_requests AS r")) == 2
+        # a DMV that needs VIEW SERVER STATE refuses
+        with pytest.raises(pyodbc.ProgrammingError, match=r"VIEW SERVER STATE permission was denied.*\(300\)"):
+            one_answer(srv, "SELECT k.database_id FROM sys.dm_database_encryption_keys AS k")
+        # a mirror's row is not visible to a non-sysadmin asking for mirroring_guid IS NOT NULL (nor without VIEW
+        # ANY DATABASE: only master's row stays)
+        assert one_answer(srv, "SELECT m.database_id, m.mirroring_role_desc FROM sys.database_mirroring AS m "
+                               "WHERE m.mirroring_guid IS NOT NULL") == [(1, "PRINCIPAL")]
+    finally:
+        srv.stop()
+
+
+def test_catalog_views_hidden_from_a_login_filter_inner_joins_and_null_left_joins():
+    srv = TdsServer(dict(LOGIN_SCENARIO, login={"permissions": ["VIEW SERVER STATE", "VIEW ANY DATABASE"]})).start()
+    try:
+        assert one_answer(srv, "SELECT drs.database_id, ag.name AS ag_name, ars.role_desc "
+                               "FROM sys.dm_hadr_database_replica_states AS drs "
+                               "JOIN sys.dm_hadr_availability_replica_states AS ars ON ars.replica_id = drs.replica_id "
+                               "LEFT JOIN sys.availability_groups AS ag ON ag.group_id = drs.group_id") == [
+            (5, None, "SECONDARY")]
+        assert one_answer(srv, "SELECT adb.database_id, ag.name AS ag_name FROM sys.databases AS adb "
+                               "JOIN sys.availability_replicas AS ar ON ar.replica_id = adb.replica_id "
+                               "JOIN sys.availability_groups AS ag ON ag.group_id = ar.group_id") == []
+        assert len(one_answer(srv, "SELECT d.name, d.database_id FROM sys.databases AS d")) == 3
+    finally:
+        srv.stop()
+
+
+def test_a_declared_login_and_a_rule_for_its_permissions_contradict_each_other():
+    srv = TdsServer(dict(LOGIN_SCENARIO, queries=[{"match": "HAS_PERMS_BY_NAME", "columns": [
+        {"name": "a", "type": "int"}], "rows": [[1]]}])).start()
+    try:
+        assert one_answer(srv, "SELECT HAS_PERMS_BY_NAME(NULL, NULL, 'VIEW ANY DATABASE') AS a") == [(0,)]
+    finally:
+        with pytest.raises(ScenarioViolation, match="declare the login's permissions once"):
+            srv.stop()

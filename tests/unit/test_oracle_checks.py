@@ -101,7 +101,6 @@ def test_read_write_primary_passes():
 @pytest.mark.parametrize("row, status, words", [
     (database(open_mode="MOUNTED"), "warning", "MOUNTED"),
     (database(open_mode="READ ONLY"), "warning", "READ ONLY"),
-    (database(open_mode="MIGRATE"), "warning", "upgrade"),
     (database(open_mode="READ ONLY WITH APPLY", role="PHYSICAL STANDBY"), "warning", "PHYSICAL STANDBY"),
     (database(open_mode="MOUNTED", role="FAR SYNC"), "failed", "FAR SYNC"),
 ])
@@ -513,10 +512,10 @@ class FakeConnection:
         return FakeCursor(self)
 
 
-def context_with(answers, **changes):
+def context_with(answers, server_version="19.3.0.0.0", **changes):
     ctx = oracle_gathering.OracleContext(params(**changes))
     fake_connection = FakeConnection(answers)
-    ctx._cache["connection"] = ((fake_connection, {"driver_mode": "thin"}), None)
+    ctx._cache["connection"] = ((fake_connection, {"driver_mode": "thin", "server_version": server_version}), None)
     return ctx, fake_connection
 
 
@@ -538,17 +537,6 @@ def test_user_name_is_bound_not_interpolated():
     oracle_gathering.gather(ctx, "pwfile_user", {"username": "C##X' OR 1=1 --"})
     sql, bound = fake_connection.executed[0]
     assert bound == {"username": "C##X' OR 1=1 --"} and "C##X" not in sql and ":username" in sql
-
-
-def test_legacy_query_on_older_releases():
-    def answers(sql, _params):
-        if "sysdba, sysbackup FROM" in sql:
-            return fake("ORA-00904: \"SYSBACKUP\": invalid identifier", 904)
-        return ["USERNAME", "SYSDBA", "SYSBACKUP"], [("C##BKP", "TRUE", "FALSE")]
-    ctx, fake_connection = context_with(answers)
-    rows = oracle_gathering.gather(ctx, "pwfile_user", {"username": "C##BKP"})
-    assert rows == [{"username": "C##BKP", "sysdba": "TRUE", "sysbackup": "FALSE"}]
-    assert len(fake_connection.executed) == 2
 
 
 def test_missing_grant_is_a_permission_error_naming_the_view_and_grant():

@@ -41,10 +41,12 @@ def test_sysadmin_member_passes_and_non_member_fails_with_the_statement_for_the_
 
 
 def test_sysadmin_unknown_is_a_warning_never_passed():
-    unknown = one(access.judge_sysadmin(None, "NT SERVICE\\AzureWLBackupPluginSvc", LABEL, 16, connected=False))
+    unknown = one(access.judge_sysadmin(None, "sql_backup", LABEL, 16, connected=False))
     assert unknown["status"] == "warning" and "IS_SRVROLEMEMBER returned NULL" in unknown["message"]
     assert unknown["details"]["source"] == "backup_login"
-    assert "ALTER SERVER ROLE [sysadmin] ADD MEMBER [NT SERVICE\\AzureWLBackupPluginSvc];" in unknown["remediation"]
+    service = one(access.judge_sysadmin(None, "NT SERVICE\\AzureWLBackupPluginSvc", LABEL, 16, connected=False))
+    assert service["status"] == "warning" and "through a Windows group" in service["message"]
+    assert "ALTER SERVER ROLE [sysadmin] ADD MEMBER [NT SERVICE\\AzureWLBackupPluginSvc];" in service["remediation"]
 
 
 # -- conflicting operations ---------------------------------------------------------------------
@@ -115,16 +117,16 @@ def test_full_backups_by_another_product_fail_with_differentials_planned_else_wa
     assert warned["status"] == "warning"
 
 
-def test_foreign_backups_need_a_guid_and_a_null_user_is_foreign():
+def test_foreign_backups_match_on_guid_else_on_name_and_a_null_user_is_foreign():
     rows = [history("g5", user=None)]
-    assert chain.judge_foreign_backups([db("Sales", 5)], rows, {5: None}, [], ALL, 168, LABEL) == []
+    assert chain.judge_foreign_backups([db("Sales", 5)], rows, {5: None}, [], ALL, 168, LABEL) == []  # another name
     result = one(chain.judge_foreign_backups([db("Sales", 5)], rows, {5: "G5"}, ["*"], ALL, 168, LABEL))
     assert "by an unknown user" in result["message"]
 
 
 def test_the_history_statement_reads_only_non_copy_only_full_and_log_backups_with_a_bound_window():
     sql = " ".join(chain.HISTORY_SQL.split())
-    assert "bs.type IN ('D', 'L') AND ISNULL(bs.is_copy_only, 0) = 0" in sql
+    assert "bs.type IN ('D', 'L', 'P') AND ISNULL(bs.is_copy_only, 0) = 0" in sql
     assert "DATEADD(hour, -CAST(? AS int), GETDATE())" in sql and sql.count("?") == 1
     assert "N'\\\\.\\NUL'" in sql and "N'NUL:'" in sql
 
@@ -338,9 +340,10 @@ def test_a_certificate_never_backed_up_fails_with_backup_certificate():
 
 @pytest.mark.parametrize("state", [2, 4, 5, 6])
 def test_transitional_encryption_states_fail(state):
-    result = one(tde(state=state))
+    result = one(tde(state=state, major=15))
     assert result["status"] == "failed" and restore.ENCRYPTION_STATES[state] in result["message"]
     assert "(38% done)" in result["message"] and "SET ENCRYPTION RESUME" in result["remediation"]
+    assert "SET ENCRYPTION RESUME" not in one(tde(state=state, major=14))["remediation"]  # 2019 and later
 
 
 def test_missing_certificate_asymmetric_key_and_visibility():

@@ -248,8 +248,8 @@ def test_parse_server_versions(version, release, major):
 def test_judge_connection_reports_version_edition_driver_and_warns_before_2008():
     info = {"driver": "FreeTDS", "driver_family": "freetds", "driver_version": "01.03.0017", "elapsed_ms": 12,
             "login": "bk", "encrypt": True, "trust_server_certificate": False}
-    server = sqlserver_gathering.parse_server({"product_version": "15.0.4298.1", "product_level": "RTM", "edition": "Standard Edition",
-                                               "login_name": "bk"})
+    server = sqlserver_gathering.parse_server({"product_version": "15.0.4298.1", "product_level": "RTM",
+                                               "edition": "Standard Edition", "login_name": "bk"})
     result = one(S.judge_connection(server, info, LABEL))
     assert result["status"] == "passed"
     assert result["message"] == ("Connected to sql01:1433 as 'bk' in 12 ms: SQL Server 2019 15.0.4298.1 RTM, Standard "
@@ -423,7 +423,7 @@ def test_optional_data_without_permission_is_unavailable_not_fatal(monkeypatch):
     assert ctx.hadr_states() == (None, "VIEW SERVER STATE permission was denied")
     assert ctx.hadr_states()[0] is None and len([s for s in fake.statements if "dm_hadr" in s]) == 1
     assert ctx.permissions() == {"view_any_database": None, "view_server_state": None, "view_any_definition": None,
-                                 "is_sysadmin": None}
+                                 "view_server_performance_state": None, "is_sysadmin": None}
     lost = PrecheckError("unreachable", "connection lost", details={})
     ctx2, _fake = context(monkeypatch, dict(ANSWERS, **{"sys.database_mirroring": lost}))
     with pytest.raises(PrecheckError):

@@ -179,3 +179,13 @@ def test_device_records_cover_every_kind():
     rec = record("app01", devices=[scsi(), disk(), nic(), passthrough(), dev.VirtualIDEController(key=200, busNumber=0)])
     assert [d["kind"] for d in rec["devices"]] == ["scsi_controller", "disk", "nic", "passthrough", "controller"]
     assert gathering.device_record(dev.VirtualKeyboard(key=600), DRIVER)["kind"] == "other"
+
+
+def test_judge_connection_names_vcenter_the_account_and_what_it_sees():
+    about = {"fullName": "VMware vCenter Server 7.0.3", "apiVersion": "7.0.3.0"}
+    (result,) = access.judge_connection("vc1", "vc1.example.com:443", "backup@vsphere.local", about, 41, "7.0.3.0",
+                                        1, 12, 2)
+    assert result["status"] == "passed" and result["target"] == "vc1"
+    assert result["message"] == ("Logged in to VMware vCenter Server 7.0.3 at vc1.example.com:443 as "
+                                 "backup@vsphere.local in 41 ms (API 7.0.3.0); 1 VM selected of 12 VMs the account sees.")
+    assert result["details"]["templates"] == 2

@@ -15,6 +15,7 @@ import re
 
 from ansible_collections.cloudbackup.precheck.plugins.module_utils.core import results as R
 from ansible_collections.cloudbackup.precheck.plugins.module_utils.core.registry import register
+from ansible_collections.cloudbackup.precheck.plugins.module_utils.mysql import connection as mysql_conn
 from ansible_collections.cloudbackup.precheck.plugins.module_utils.mysql.gathering import (
     FLAVOUR_NAMES, quote_account, split_account, unquote_name)
 
@@ -173,19 +174,24 @@ def judge_binlog(server, variables, target, min_retention_hours=24.0):
     else:
         kept = "kept for %s (%s)" % (_duration(retention), source)
     gtid = "" if variables.get("gtid_mode") is None else ", gtid_mode = %s" % variables["gtid_mode"]
+    short = bool(retention and min_retention_hours and retention < min_retention_hours * 3600)
+    texts, fixes = [], []
     if binlog_format != "ROW":
-        return [R.warning(
-            target, "Binary logging is on on %s but binlog_format = %s%s: ROW is recommended, because "
-            "statement-based events may replay differently in a point-in-time restore. Logs are %s."
-            % (target, binlog_format or "unknown", gtid, kept),
-            "Set binlog_format = ROW in the server config ([mysqld] section of my.cnf) and restart, or "
-            "SET GLOBAL binlog_format = 'ROW' (new sessions only) and also persist it in the config.", details)]
-    if retention and min_retention_hours and retention < min_retention_hours * 3600:
-        return [R.warning(
-            target, "Binary logs on %s are %s: shorter than %g hours, so a log backup that falls behind loses "
-            "the log chain." % (target, kept, min_retention_hours),
-            "Raise %s in the server config (for example binlog_expire_logs_seconds = 604800, or "
-            "expire_logs_days = 7 on older versions)." % source, details)]
+        texts.append("Binary logging is on on %s but binlog_format = %s%s: ROW is recommended, because "
+                     "statement-based events may replay differently in a point-in-time restore. Logs are %s%s."
+                     % (target, binlog_format or "unknown", gtid, kept,
+                        ", shorter than %g hours, so a log backup that falls behind loses the log chain"
+                        % min_retention_hours if short else ""))
+        fixes.append("Set binlog_format = ROW in the server config ([mysqld] section of my.cnf) and restart, or "
+                     "SET GLOBAL binlog_format = 'ROW'; (new sessions only) and also persist it in the config.")
+    elif short:
+        texts.append("Binary logs on %s are %s: shorter than %g hours, so a log backup that falls behind loses the "
+                     "log chain." % (target, kept, min_retention_hours))
+    if short:
+        fixes.append("Raise %s in the server config (for example binlog_expire_logs_seconds = 604800, or "
+                     "expire_logs_days = 7 on older versions)." % source)
+    if texts:
+        return [R.warning(target, " ".join(texts), " ".join(fixes), details)]
     return [R.passed(target, "Binary logging is on on %s with binlog_format = ROW%s; logs are %s."
                      % (target, gtid, kept), details)]
 
@@ -259,6 +265,21 @@ def required_privileges(server):
     return needed
 
 
+def role_check(server, account, roles):
+    """The statements that show what an account's roles grant and make one its default role.
+    SHOW GRANTS FOR ... USING is MySQL 8.0 only (MariaDB answers ERROR 1064); MariaDB shows a role's
+    privileges with SHOW GRANTS FOR role (SHOW GRANTS, MariaDB) and sets a default role with SET
+    DEFAULT ROLE role FOR account."""
+    quoted = quote_account(*account)
+    if server["flavour"] == "mariadb":
+        shows = " ".join("SHOW GRANTS FOR %s;" % mysql_conn.quote_string(unquote_name(r)) for r in roles)
+        return "%s and, to make one the default role: SET DEFAULT ROLE %s FOR %s;" % (
+            shows, mysql_conn.quote_string(unquote_name(roles[0])), quoted)
+    names = [quote_account(*split_account(r)) for r in roles]
+    return "SHOW GRANTS FOR %s USING %s; and, to make one the default role: SET DEFAULT ROLE %s TO %s;" % (
+        quoted, ", ".join(names), names[0], quoted)
+
+
 def judge_privileges(server, grants, account, target):
     """`grants` is parse_grants() output for `account` (user, host)."""
     needed = required_privileges(server)
@@ -283,8 +304,8 @@ def judge_privileges(server, grants, account, target):
         return [R.warning(
             target, "%s lacks %s ON *.* in its own grants on %s (%s); it holds the roles %s, which count only when "
             "active in the backup session." % (quoted, ", ".join(missing), version, uses, ", ".join(grants["roles"])),
-            "Check that a default role of %s grants them (SHOW GRANTS FOR ... USING ...), or run: %s"
-            % (quoted, grant), details)]
+            "Check that a default role of %s grants them (%s), or run: %s"
+            % (quoted, role_check(server, account, grants["roles"]), grant), details)]
     return [R.failed(
         target, "%s lacks %s ON *.* on %s: a backup needs %s." % (quoted, ", ".join(missing), version, uses),
         "Run as an administrator: %s" % grant, details)]
@@ -347,7 +368,8 @@ def version(ctx):
     references=("HBR:MYSQL_BINLOG",),
     rule="log_bin is ON (fails otherwise); binlog_format ROW is recommended (warning otherwise); gtid_mode where "
          "it exists and the retention (binlog_expire_logs_seconds on MySQL 8.0.1+ and MariaDB 10.6.1+, else "
-         "expire_logs_days) are reported; a retention below binlog_min_retention_hours warns.",
+         "expire_logs_days) are reported; a retention below binlog_min_retention_hours warns, whatever the "
+         "format (with a format other than ROW, one warning names both).",
     permissions="Login only (SHOW GLOBAL VARIABLES).",
     versions="MySQL 5.1.38 to 8.0.x, MariaDB 10.x and 11.x.",
     options=dict(
@@ -367,9 +389,11 @@ def binlog(ctx):
     references=(),
     rule="The backup user (backup_user, or the login account) holds ON *.*: RELOAD, LOCK TABLES, PROCESS and "
          "REPLICATION CLIENT (BINLOG MONITOR on MariaDB 10.5.2+), plus BACKUP_ADMIN on MySQL 8.0; ALL PRIVILEGES "
-         "covers them. Missing ones fail with the GRANT statement to run; when the account has roles, warning.",
-    permissions="None for the login account (SHOW GRANTS); SELECT on the mysql schema to read another account "
-                "given as backup_user.",
+         "covers them. Missing ones fail with the GRANT statement to run; when the account has roles, warning, "
+         "with the statements that show what the roles grant for the flavour (SHOW GRANTS FOR ... USING on MySQL "
+         "8.0, SHOW GRANTS FOR role on MariaDB).",
+    permissions="None for the login account (SHOW GRANTS); SELECT ON mysql.* (the mysql schema) to read another "
+                "account given as backup_user (SHOW GRANTS FOR): without it an error (cause permission, error 1044).",
     versions="MySQL 5.1.38 to 8.0.x, MariaDB 10.x and 11.x.",
     options=dict(
         backup_user=dict(type="str", description=(

@@ -21,7 +21,8 @@ import math
 from ansible_collections.cloudbackup.precheck.plugins.module_utils.oracle import connection as oracle_conn
 from ansible_collections.cloudbackup.precheck.plugins.module_utils.core import results as R
 from ansible_collections.cloudbackup.precheck.plugins.module_utils.core.registry import PrecheckError, register
-from ansible_collections.cloudbackup.precheck.plugins.module_utils.oracle.gathering import gather, need_rows
+from ansible_collections.cloudbackup.precheck.plugins.module_utils.oracle.gathering import (
+    gather, need_rows, release_tuple)
 
 
 GIB = 1024.0 ** 3
@@ -53,6 +54,21 @@ def instance_target(label, row, rac):
 
 def _sql_name(name):
     return '"%s"' % str(name).replace('"', '""')
+
+
+def release_of(instance_rows):
+    """(major, minor) of the database from gv$instance.VERSION, None when unknown."""
+    return release_tuple((instance_rows or [{}])[0].get("version"))
+
+
+def srvctl(verb, noun, db_unique_name, instance=None, release=None):
+    """A srvctl command for the release: -db and -instance from 12.1 (srvctl start database / start
+    instance, Oracle RAC Administration and Deployment Guide 12.1); -d and -i on 11.2."""
+    old = release is not None and release < (12, 1)
+    text = "srvctl %s %s %s %s" % (verb, noun, "-d" if old else "-db", db_unique_name)
+    if instance:
+        text += " %s %s" % ("-i" if old else "-instance", instance)
+    return text
 
 
 def _combine(target, findings, passed_message, details):
@@ -127,6 +143,7 @@ def connection(ctx):
 
 def judge_instances(label, instance_rows):
     rac = is_rac(instance_rows)
+    release = release_of(instance_rows)
     out = []
     for row in instance_rows:
         name = row.get("instance_name")
@@ -140,8 +157,9 @@ def judge_instances(label, instance_rows):
         if status == "MOUNTED":
             findings.append(("warning", "%s is MOUNTED, not OPEN: online backups through the agent and its catalog "
                              "queries need an open database." % subject,
-                             ("Open it: ALTER DATABASE OPEN; (RAC: srvctl start instance -db <db_unique_name> "
-                              "-instance %s)." % name) if rac else "Open it: ALTER DATABASE OPEN;"))
+                             ("Open it: ALTER DATABASE OPEN; (RAC: %s)."
+                              % srvctl("start", "instance", "<db_unique_name>", name, release))
+                             if rac else "Open it: ALTER DATABASE OPEN;"))
         elif status == "STARTED":
             findings.append(("failed", "%s is STARTED (NOMOUNT): no database is mounted, so nothing can be backed "
                              "up or restored." % subject,
@@ -208,23 +226,30 @@ def judge_database(label, database_rows, instance_rows, pdb_rows):
     modes = sorted(set(_upper(r.get("open_mode")) for r in database_rows))
     where = (" (%s)" % _per_instance(database_rows, names)) if rac and len(modes) > 1 else ""
     findings = []
+    release = release_of(instance_rows)
     for mode in modes:
         on = [names.get(r.get("inst_id"), r.get("inst_id")) for r in database_rows if _upper(r.get("open_mode")) == mode]
         on_text = (" on instance %s" % ", ".join(str(n) for n in on)) if rac else ""
         if mode == "MOUNTED":
             findings.append(("warning", "%s is MOUNTED, not open%s: online backups through the agent need it open."
                              % (subject, on_text), "ALTER DATABASE OPEN;" if not rac else
-                             "ALTER DATABASE OPEN; on each mounted instance (or srvctl start database -db %s)."
-                             % (first.get("db_unique_name") or db)))
-        elif mode == "MIGRATE":
-            findings.append(("warning", "%s is open for upgrade (MIGRATE)%s." % (subject, on_text),
-                             "Finish the upgrade, then restart the database normally."))
+                             "ALTER DATABASE OPEN; on each mounted instance (or %s)."
+                             % srvctl("start", "database", first.get("db_unique_name") or db, release=release)))
         elif mode.startswith("READ ONLY") and role == "PRIMARY":
             findings.append(("warning", "%s is open %s%s: backups work, but nothing can change until it is opened "
                              "READ WRITE." % (subject, mode, on_text),
                              "If unintended: SHUTDOWN IMMEDIATE; STARTUP; (opens READ WRITE)."))
         elif mode not in ("READ WRITE",) and not mode.startswith("READ ONLY"):
             findings.append(("warning", "%s has an unknown open mode %r%s." % (subject, mode, on_text), ""))
+    # V$DATABASE.OPEN_MODE has no upgrade value: an instance opened for upgrade shows OPEN MIGRATE in
+    # V$INSTANCE.STATUS (V$INSTANCE, V$DATABASE in the Oracle Database Reference).
+    upgrading = [str(r.get("instance_name")) for r in instance_rows if _upper(r.get("status")) == "OPEN MIGRATE"]
+    if upgrading:
+        findings.append(("warning", "%s is open in upgrade or downgrade mode (V$INSTANCE.STATUS OPEN MIGRATE%s): "
+                         "backups of a database in the middle of an upgrade are not a consistent starting point."
+                         % (subject, " on instance %s" % ", ".join(upgrading) if rac else ""),
+                         "Finish the upgrade (dbupgrade, or the DBUA run), then restart the database normally and "
+                         "take a full backup."))
     if role == "FAR SYNC":
         findings.append(("failed", "%s is a FAR SYNC instance: it holds no datafiles, there is nothing to back up."
                          % subject, "Back up the primary or a standby database instead."))
@@ -239,10 +264,12 @@ def judge_database(label, database_rows, instance_rows, pdb_rows):
                "cdb": cdb}
     pdbs = [r for r in pdb_rows or [] if _upper(r.get("name")) != "PDB$SEED"]
     if cdb:
-        details["pdbs"] = sorted(set(r.get("name") for r in pdbs))
+        details["pdbs"] = sorted(set(r.get("name") for r in pdbs)) if pdb_rows is not None else None
+    count = ""
+    if cdb:
+        count = ", PDBs not visible" if pdb_rows is None else ", %d PDB(s)" % len(details["pdbs"])
     out = [_combine(label, findings, "%s is %s, role %s%s%s." % (
-        subject, "/".join(modes), role or "?", where,
-        (", %d PDB(s)" % len(details.get("pdbs", []))) if cdb else ""), details)]
+        subject, "/".join(modes), role or "?", where, count), details)]
     by_pdb = {}
     for row in pdbs:
         by_pdb.setdefault(row.get("name"), []).append(row)
@@ -291,18 +318,30 @@ def judge_pdb(label, name, rows, names, rac):
     "oracle.database_status", "Database and every PDB open", ("backup",),
     tags=("status",),
     references=("HBR:ORACLE_DB_STATUS",),
-    rule="gv$database OPEN_MODE READ WRITE passes; MOUNTED, MIGRATE and READ ONLY on a primary warn; a standby "
-         "role warns, FAR SYNC fails. In a CDB every PDB of gv$pdbs but PDB$SEED is reported as <target>/<PDB>: "
-         "MOUNTED warns, RESTRICTED warns, MIGRATE warns.",
-    permissions="SELECT on GV$DATABASE, GV$INSTANCE and (CDB) GV$PDBS; a common user needs CONTAINER_DATA access "
-                "to see every PDB.",
+    rule="gv$database OPEN_MODE READ WRITE passes; MOUNTED and READ ONLY on a primary warn; an instance open in "
+         "upgrade mode (gv$instance STATUS OPEN MIGRATE) warns; a standby role warns, FAR SYNC fails. In a CDB every "
+         "PDB of gv$pdbs but PDB$SEED is reported as <target>/<PDB>: MOUNTED warns, RESTRICTED warns, MIGRATE warns; "
+         "a CDB in which gv$pdbs shows no row at all (not even PDB$SEED) is an error (cause permission).",
+    permissions="SELECT on GV$DATABASE, GV$INSTANCE and (CDB) GV$PDBS (SELECT_CATALOG_ROLE; ORA-00942 without it: an "
+                "error). GV$PDBS is a container data object: a common user in the root without CONTAINER_DATA for the "
+                "PDBs sees none of their rows, which is an error (cause permission), never 0 PDBs.",
     versions="Oracle Database 11.2 and later (PDBs from 12.1).",
 )
 def database_status(ctx):
     instances = _instances(ctx)
     database = _database(ctx)
-    pdbs = gather(ctx, "pdbs") if _upper(database[0].get("cdb")) == "YES" else []
-    return judge_database(ctx.target, database, instances, pdbs)
+    if _upper(database[0].get("cdb")) != "YES":
+        return judge_database(ctx.target, database, instances, [])
+    pdbs = gather(ctx, "pdbs")
+    if pdbs:
+        return judge_database(ctx.target, database, instances, pdbs)
+    # A CDB always has PDB$SEED: no row at all means the rows are hidden (CONTAINER_DATA), not absent.
+    try:
+        need_rows(pdbs, ctx, "pdbs")
+        hidden = []
+    except PrecheckError as exc:
+        hidden = [R.error(ctx.target, exc.message, exc.cause, exc.remediation, exc.details)]
+    return judge_database(ctx.target, database, instances, None) + hidden
 
 
 # ---------------------------------------------------------------------------------------------
@@ -320,9 +359,11 @@ def judge_archive_mode(label, database_rows, instance_rows):
                          "possible." % db, details)]
     if log_mode == "NOARCHIVELOG":
         if rac:
-            steps = ("srvctl stop database -db %s; then on one node in SQL*Plus AS SYSDBA: STARTUP MOUNT; ALTER "
-                     "DATABASE ARCHIVELOG; SHUTDOWN IMMEDIATE; then srvctl start database -db %s;"
-                     % (first.get("db_unique_name") or db, first.get("db_unique_name") or db))
+            unique = first.get("db_unique_name") or db
+            release = release_of(instance_rows)
+            steps = ("%s; then on one node in SQL*Plus AS SYSDBA: STARTUP MOUNT; ALTER DATABASE ARCHIVELOG; SHUTDOWN "
+                     "IMMEDIATE; then %s;" % (srvctl("stop", "database", unique, release=release),
+                                              srvctl("start", "database", unique, release=release)))
         else:
             steps = "As SYSDBA: SHUTDOWN IMMEDIATE; STARTUP MOUNT; ALTER DATABASE ARCHIVELOG; ALTER DATABASE OPEN;"
         return [R.failed(label, "Database %s is in NOARCHIVELOG mode: RMAN cannot back it up while it is open "
@@ -419,46 +460,67 @@ def recovery_area(ctx):
 # oracle.force_logging
 # ---------------------------------------------------------------------------------------------
 
-def judge_force_logging(label, database_rows, datafile_rows):
+def judge_force_logging(label, database_rows, datafile_rows, backup_rows=()):
+    """`datafile_rows`: v$datafile rows with UNRECOVERABLE_CHANGE# > 0; `backup_rows`: the newest
+    backup of each datafile (v$backup_datafile: file#, last_backup_change, last_backup_time).
+    UNRECOVERABLE_CHANGE# is the last unrecoverable change ever made to a file and is never reset,
+    so a file is unrecoverable only while no backup was taken after it (RMAN REPORT UNRECOVERABLE)."""
     first = database_rows[0]
     db = first.get("name")
     force = _upper(first.get("force_logging"))
-    files = [r for r in datafile_rows if (r.get("unrecoverable_change#") or 0) > 0]
+    backups = dict((r.get("file#"), r) for r in backup_rows or [])
+
+    def backed_up_since(row):
+        backup = backups.get(row.get("file#"))
+        return bool(backup) and (backup.get("last_backup_change") or 0) >= (row.get("unrecoverable_change#") or 0)
+    changed = [r for r in datafile_rows if (r.get("unrecoverable_change#") or 0) > 0]
+    files = [r for r in changed if not backed_up_since(r)]
     latest = max((str(r.get("unrecoverable_time")) for r in files if r.get("unrecoverable_time")), default=None)
     details = {"name": db, "force_logging": first.get("force_logging"), "log_mode": first.get("log_mode"),
-               "unrecoverable_files": len(files), "last_unrecoverable_time": latest,
-               "files": [dict(file=r.get("file#"), name=r.get("name"), time=r.get("unrecoverable_time"))
+               "unrecoverable_files": len(files), "backed_up_since": len(changed) - len(files),
+               "last_unrecoverable_time": latest,
+               "files": [dict(file=r.get("file#"), name=r.get("name"), time=r.get("unrecoverable_time"),
+                              last_backup_time=(backups.get(r.get("file#")) or {}).get("last_backup_time"))
                          for r in files[:20]]}
     if force == "YES":
         return [R.passed(label, "Database %s is in FORCE LOGGING mode: every change is in the redo stream." % db,
                          details)]
     if not files:
-        return [R.passed(label, "Database %s is not in FORCE LOGGING mode (%s), but no datafile records an "
-                         "unrecoverable (NOLOGGING) change%s." % (
-                             db, first.get("force_logging"),
+        since = (" (%d datafile(s) had NOLOGGING changes, each backed up since)" % len(changed)) if changed else ""
+        return [R.passed(label, "Database %s is not in FORCE LOGGING mode (%s), but no datafile has an unrecoverable "
+                         "(NOLOGGING) change newer than its latest backup%s%s." % (
+                             db, first.get("force_logging"), since,
                              "" if _upper(first.get("log_mode")) == "ARCHIVELOG" else
                              " (in NOARCHIVELOG mode they are not recorded)"), details)]
     numbers = ",".join(str(r.get("file#")) for r in files)
     shown = ", ".join("%s (%s)" % (r.get("name"), r.get("file#")) for r in files[:5])
     more = " and %d more" % (len(files) - 5) if len(files) > 5 else ""
-    return [R.warning(label, "Database %s is not in FORCE LOGGING mode and %d datafile(s) had NOLOGGING changes, "
-                      "the last at %s: %s%s. Blocks loaded that way since their last backup cannot be recovered "
-                      "from redo; a restore leaves them marked corrupt." % (db, len(files), latest or "?", shown, more),
+    return [R.warning(label, "Database %s is not in FORCE LOGGING mode and %d datafile(s) had NOLOGGING changes "
+                      "after their latest backup, the last at %s: %s%s. Those blocks cannot be recovered from redo; "
+                      "a restore leaves them marked corrupt until the files are backed up again."
+                      % (db, len(files), latest or "?", shown, more),
                       "ALTER DATABASE FORCE LOGGING; (online, no downtime), then back up the affected datafiles "
-                      "again: RMAN> BACKUP INCREMENTAL LEVEL 0 DATAFILE %s;" % numbers, details)]
+                      "again: RMAN> BACKUP INCREMENTAL LEVEL 0 DATAFILE %s; (RMAN> REPORT UNRECOVERABLE; lists "
+                      "them)." % numbers, details)]
 
 
 @register(
     "oracle.force_logging", "No unrecoverable NOLOGGING changes without force logging", ("restore",),
     tags=("logging",),
     references=(),
-    rule="gv$database FORCE_LOGGING YES passes; otherwise datafiles with UNRECOVERABLE_CHANGE# > 0 in v$datafile "
-         "warn (their NOLOGGING changes cannot be recovered from redo), none passes.",
-    permissions="SELECT on GV$DATABASE and V$DATAFILE.",
+    rule="gv$database FORCE_LOGGING YES passes; otherwise datafiles of v$datafile whose UNRECOVERABLE_CHANGE# (the "
+         "last NOLOGGING change, never reset) is newer than their latest backup in v$backup_datafile warn (those "
+         "changes cannot be recovered from redo), as RMAN REPORT UNRECOVERABLE judges; none passes.",
+    permissions="SELECT on GV$DATABASE, V$DATAFILE and V$BACKUP_DATAFILE (SELECT_CATALOG_ROLE; ORA-00942 without "
+                "it: an error).",
     versions="Oracle Database 11.2 and later (the datafile columns are maintained in ARCHIVELOG mode only).",
 )
 def force_logging(ctx):
-    return judge_force_logging(ctx.target, _database(ctx), gather(ctx, "unrecoverable_datafiles"))
+    database = _database(ctx)
+    if _upper(database[0].get("force_logging")) == "YES":
+        return judge_force_logging(ctx.target, database, [])
+    files = gather(ctx, "unrecoverable_datafiles")
+    return judge_force_logging(ctx.target, database, files, gather(ctx, "datafile_backups") if files else [])
 
 
 # ---------------------------------------------------------------------------------------------
@@ -564,7 +626,7 @@ def judge_rman(label, rman_rows, session_rows, instance_rows):
     rule="gv$rman_status rows with STATUS RUNNING% whose session (INST_ID, SID) is a live RMAN session in "
          "gv$session fail; RUNNING records without a live session are stale and pass; an RMAN client that runs no "
          "command passes.",
-    permissions="SELECT on GV$RMAN_STATUS and GV$SESSION.",
+    permissions="SELECT on GV$RMAN_STATUS, GV$SESSION and GV$INSTANCE (SELECT_CATALOG_ROLE; ORA-00942 without it: an error).",
     versions="Oracle Database 11.2 and later.",
 )
 def rman_running(ctx):
@@ -575,7 +637,22 @@ def rman_running(ctx):
 # oracle.backup_privilege
 # ---------------------------------------------------------------------------------------------
 
-def judge_backup_privilege(label, params, session_rows, pwfile_rows):
+def _account(row):
+    """How a password-file row's account can log in: `open`, `grace` (EXPIRED (GRACE): still can),
+    or `closed` (LOCKED, EXPIRED ...). ACCOUNT_STATUS exists from 12.2; before, it is unknown (NULL)
+    and taken as open."""
+    status = _upper(row.get("account_status"))
+    if not status or status == "OPEN":
+        return "open"
+    if "GRACE" in status and "LOCKED" not in status:
+        return "grace"
+    return "closed"
+
+
+def judge_backup_privilege(label, params, session_rows, pwfile_rows, release=None):
+    """`pwfile_rows`: every v$pwfile_users row of the user, one per container it was granted in
+    (CON_ID, 12.1); each is judged, with its ACCOUNT_STATUS (12.2). `release`: the database's
+    (major, minor), for the GRANT to print (SYSBACKUP exists from 12.1)."""
     mode = params.get("mode") or "default"
     session = session_rows[0] if session_rows else {}
     user = oracle_conn.normalize_user(params.get("login_user"))
@@ -584,34 +661,57 @@ def judge_backup_privilege(label, params, session_rows, pwfile_rows):
                          "of %s." % (mode.upper(), session.get("session_user") or user or "?", label),
                          {"mode": mode, "session_user": session.get("session_user")})]
     user = user or session.get("session_user")
-    row = pwfile_rows[0] if pwfile_rows else None
-    details = {"mode": mode, "user": user, "in_password_file": bool(row),
-               "sysdba": row.get("sysdba") if row else None, "sysbackup": row.get("sysbackup") if row else None}
+    rows = list(pwfile_rows or [])
+    details = {"mode": mode, "user": user, "in_password_file": bool(rows),
+               "rows": [dict((k, r.get(k)) for k in ("con_id", "sysdba", "sysbackup", "account_status")) for r in rows]}
     quoted = oracle_conn.quote_user(params.get("login_user") or ('"%s"' % user if user else None))
-    if row and _upper(row.get("sysbackup")) == "TRUE":
-        return [R.passed(label, "%s holds SYSBACKUP in the password file of %s: configure the backup agent to "
-                         "connect AS SYSBACKUP." % (user, label), details)]
-    if row and _upper(row.get("sysdba")) == "TRUE":
-        return [R.passed(label, "%s holds SYSDBA in the password file of %s (SYSBACKUP would be the least "
-                         "privilege): the backup agent can connect AS SYSDBA." % (user, label), details)]
+    privileged = [(privilege, r) for privilege in ("SYSBACKUP", "SYSDBA") for r in rows
+                  if _upper(r.get(privilege.lower())) == "TRUE"]
+    for privilege, row in privileged:
+        state = _account(row)
+        if state == "closed":
+            continue
+        details.update(sysbackup=row.get("sysbackup"), sysdba=row.get("sysdba"), con_id=row.get("con_id"))
+        least = "" if privilege == "SYSBACKUP" else " (SYSBACKUP would be the least privilege)"
+        text = "%s holds %s in the password file of %s%s: the backup agent can connect AS %s." % (
+            user, privilege, label, least, privilege)
+        if state == "grace":
+            return [R.warning(label, text[:-1] + ", but its password has expired (%s): logins fail once the grace "
+                              "period ends." % row.get("account_status"),
+                              "Set a new password: ALTER USER %s IDENTIFIED BY <password>; and configure it in the "
+                              "backup agent." % quoted, details)]
+        return [R.passed(label, text, details)]
+    if privileged:
+        statuses = ", ".join(sorted(set(str(r.get("account_status")) for _p, r in privileged)))
+        return [R.failed(label, "%s holds %s in the password file of %s, but the account is %s: RMAN logins AS "
+                         "SYSBACKUP or AS SYSDBA fail until it is opened." % (
+                             user, " and ".join(sorted(set(p for p, _r in privileged))), label, statuses),
+                         "As SYS: ALTER USER %s ACCOUNT UNLOCK; (and for an expired password ALTER USER %s "
+                         "IDENTIFIED BY <password>;)" % (quoted, quoted), details)]
+    if release is not None and release < (12, 1):
+        grant = ("As SYS: GRANT SYSDBA TO %s; (SYSBACKUP exists from 12c). It needs a password file (orapwd) and "
+                 "REMOTE_LOGIN_PASSWORDFILE=EXCLUSIVE; then run the precheck with mode sysdba." % quoted)
+    else:
+        grant = ("As SYS: GRANT SYSBACKUP TO %s; (for a common user in a CDB add CONTAINER=ALL). It needs a password "
+                 "file (orapwd) and REMOTE_LOGIN_PASSWORDFILE=EXCLUSIVE; then run the precheck with mode sysbackup."
+                 % quoted)
     return [R.failed(label, "%s holds neither SYSBACKUP nor SYSDBA in the password file of %s: RMAN backups and "
                      "restores must connect AS SYSBACKUP or AS SYSDBA, so this login cannot run them."
-                     % (user, label),
-                     "As SYS: GRANT SYSBACKUP TO %s; (12c and later; GRANT SYSDBA on 11g; for a common user in a "
-                     "CDB add CONTAINER=ALL). It needs a password file (orapwd) and "
-                     "REMOTE_LOGIN_PASSWORDFILE=EXCLUSIVE; then run the precheck with mode sysbackup." % quoted,
-                     details)]
+                     % (user, label), grant, details)]
 
 
 @register(
     "oracle.backup_privilege", "Login holds SYSBACKUP or SYSDBA", ("backup",),
     tags=("permissions",),
     references=(),
-    rule="A login made AS SYSBACKUP or AS SYSDBA passes. Otherwise v$pwfile_users for login_user (bound as a "
-         "parameter): SYSBACKUP TRUE or SYSDBA TRUE passes, neither (or not in the password file) fails.",
-    permissions="For mode default: SELECT on V$PWFILE_USERS (SELECT_CATALOG_ROLE); none beyond the login for "
-                "mode sysbackup/sysdba.",
-    versions="Oracle Database 12.1 and later for SYSBACKUP; on 11.2 only SYSDBA is looked for.",
+    rule="A login made AS SYSBACKUP or AS SYSDBA passes. Otherwise every v$pwfile_users row of login_user (bound as "
+         "a parameter; one per container, CON_ID): SYSBACKUP or SYSDBA TRUE on an OPEN account passes, on an "
+         "EXPIRED (GRACE) one warns, only on LOCKED or EXPIRED accounts (ACCOUNT_STATUS, 12.2) fails; neither "
+         "privilege (or not in the password file) fails.",
+    permissions="For mode default: SELECT on V$PWFILE_USERS (SELECT_CATALOG_ROLE; ORA-00942 without it: an error); "
+                "none beyond the login for mode sysbackup/sysdba.",
+    versions="Oracle Database 12.1 and later for SYSBACKUP (on 11.2 only SYSDBA, and GRANT SYSDBA is printed); "
+             "ACCOUNT_STATUS from 12.2.",
 )
 def backup_privilege(ctx):
     session = _session(ctx)
@@ -625,4 +725,4 @@ def backup_privilege(ctx):
                                 "password-file privileges cannot be looked up." % ctx.target,
                                 "Run the precheck with mode sysbackup or sysdba, or with login_user.")
         pwfile = gather(ctx, "pwfile_user", {"username": user})
-    return judge_backup_privilege(ctx.target, ctx.params, session, pwfile)
+    return judge_backup_privilege(ctx.target, ctx.params, session, pwfile, release_tuple(ctx.server_version()))

@@ -439,8 +439,9 @@ def _connect_failure(exc, params, label):
     elif cause == "listener_refused":
         if code in (1034, 27101):
             message = "The instance for %s at %s is not started (%s): %s." % (label, where, ora, text)
+            # The release is not known before a login: srvctl takes -db from 12.1, -d on 11.2.
             fix = ("Start it: as SYSDBA on the database host, STARTUP; (RAC: srvctl start database -db "
-                   "<db_unique_name>).")
+                   "<db_unique_name>; on 11.2 srvctl start database -d <db_unique_name>).")
         elif code in (1033, 1089, 1090):
             message = ("The database %s at %s is not open (%s): only SYSDBA/SYSBACKUP sessions are allowed while "
                        "it starts, is MOUNTED or shuts down." % (label, where, ora))

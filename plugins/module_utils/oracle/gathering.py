@@ -12,18 +12,23 @@ from ansible_collections.cloudbackup.precheck.plugins.module_utils.core.context 
 from ansible_collections.cloudbackup.precheck.plugins.module_utils.oracle.connection import (
     Abandoned, bounded_call, classify, error_info, normalize_user, open_connection, quote_user, target_label)
 
-# Every query of the collection. `view` names the view a permission error is reported for;
-# `legacy` is tried when an older release lacks a column (ORA-00904) or USERENV parameter.
+# Every query of the collection. `view` names the view a permission error is reported for. A query
+# whose columns depend on the release has `variants`: (first release, SQL) pairs, newest first; the
+# release of the connected database picks one, so that no release is sent a column it does not have
+# (the releases are those of the Oracle Database Reference pages named in
+# tests/support/catalogs/oracle.yml). `since`: the first release that has the view at all.
 QUERIES = {
     "session": dict(
         view="dual",
-        sql="SELECT SYS_CONTEXT('USERENV', 'INSTANCE_NAME') AS instance_name, "
-            "SYS_CONTEXT('USERENV', 'DB_NAME') AS db_name, "
-            "SYS_CONTEXT('USERENV', 'CON_NAME') AS con_name, "
-            "SYS_CONTEXT('USERENV', 'SESSION_USER') AS session_user FROM dual",
-        legacy="SELECT SYS_CONTEXT('USERENV', 'INSTANCE_NAME') AS instance_name, "
-               "SYS_CONTEXT('USERENV', 'DB_NAME') AS db_name, NULL AS con_name, "
-               "SYS_CONTEXT('USERENV', 'SESSION_USER') AS session_user FROM dual",
+        variants=(
+            ("12.1", "SELECT SYS_CONTEXT('USERENV', 'INSTANCE_NAME') AS instance_name, "
+                     "SYS_CONTEXT('USERENV', 'DB_NAME') AS db_name, "
+                     "SYS_CONTEXT('USERENV', 'CON_NAME') AS con_name, "
+                     "SYS_CONTEXT('USERENV', 'SESSION_USER') AS session_user FROM dual"),
+            ("11.2", "SELECT SYS_CONTEXT('USERENV', 'INSTANCE_NAME') AS instance_name, "
+                     "SYS_CONTEXT('USERENV', 'DB_NAME') AS db_name, NULL AS con_name, "
+                     "SYS_CONTEXT('USERENV', 'SESSION_USER') AS session_user FROM dual"),
+        ),
     ),
     "instances": dict(
         view="gv$instance",
@@ -32,13 +37,16 @@ QUERIES = {
     ),
     "database": dict(
         view="gv$database",
-        sql="SELECT inst_id, name, db_unique_name, log_mode, open_mode, database_role, force_logging, cdb "
-            "FROM gv$database ORDER BY inst_id",
-        legacy="SELECT inst_id, name, db_unique_name, log_mode, open_mode, database_role, force_logging, "
-               "'NO' AS cdb FROM gv$database ORDER BY inst_id",
+        variants=(
+            ("12.1", "SELECT inst_id, name, db_unique_name, log_mode, open_mode, database_role, force_logging, cdb "
+                     "FROM gv$database ORDER BY inst_id"),
+            ("11.2", "SELECT inst_id, name, db_unique_name, log_mode, open_mode, database_role, force_logging, "
+                     "'NO' AS cdb FROM gv$database ORDER BY inst_id"),
+        ),
     ),
     "pdbs": dict(
         view="gv$pdbs",
+        since="12.1",
         sql="SELECT inst_id, con_id, name, open_mode, restricted FROM gv$pdbs ORDER BY con_id, inst_id",
     ),
     "recovery_area": dict(
@@ -49,6 +57,13 @@ QUERIES = {
         view="v$datafile",
         sql="SELECT file#, name, unrecoverable_change#, unrecoverable_time FROM v$datafile "
             "WHERE unrecoverable_change# > 0 ORDER BY file#",
+    ),
+    # The newest backup of each datafile: UNRECOVERABLE_CHANGE# is never reset, so only a backup taken
+    # after it makes a file recoverable again (as RMAN REPORT UNRECOVERABLE judges).
+    "datafile_backups": dict(
+        view="v$backup_datafile",
+        sql="SELECT file#, MAX(checkpoint_change#) AS last_backup_change, MAX(completion_time) AS last_backup_time "
+            "FROM v$backup_datafile WHERE file# > 0 GROUP BY file#",
     ),
     "block_change_tracking": dict(
         view="v$block_change_tracking",
@@ -68,17 +83,45 @@ QUERIES = {
         sql="SELECT inst_id, sid, serial#, username, program, status, logon_time FROM gv$session "
             "WHERE LOWER(program) LIKE 'rman%'",
     ),
+    # One row per container the user was granted in (CON_ID, 12.1); ACCOUNT_STATUS from 12.2.
     "pwfile_user": dict(
         view="v$pwfile_users",
-        sql="SELECT username, sysdba, sysbackup FROM v$pwfile_users WHERE username = :username",
-        legacy="SELECT username, sysdba, 'FALSE' AS sysbackup FROM v$pwfile_users WHERE username = :username",
+        variants=(
+            ("12.2", "SELECT username, sysdba, sysbackup, account_status, con_id FROM v$pwfile_users "
+                     "WHERE username = :username"),
+            ("12.1", "SELECT username, sysdba, sysbackup, NULL AS account_status, con_id FROM v$pwfile_users "
+                     "WHERE username = :username"),
+            ("11.2", "SELECT username, sysdba, 'FALSE' AS sysbackup, NULL AS account_status, NULL AS con_id "
+                     "FROM v$pwfile_users WHERE username = :username"),
+        ),
     ),
 }
 
 
-def gather(ctx, name, params=None):
+def release_tuple(text):
+    """`19.3.0.0.0` or `12.1` -> (19, 3) / (12, 1); None when unknown."""
+    parts = []
+    for part in str(text or "").split(".")[:2]:
+        if not part.isdigit():
+            break
+        parts.append(int(part))
+    return tuple(parts) or None
+
+
+def statement(name, version=None):
+    """The SQL of query `name` for a database of `version` (newest when unknown)."""
     query = QUERIES[name]
-    return ctx.query(name, query["sql"], params=params, legacy_sql=query.get("legacy"), view=query["view"])
+    if "variants" not in query:
+        return query["sql"]
+    release = release_tuple(version)
+    for first, sql in query["variants"]:
+        if release is None or release >= release_tuple(first):
+            return sql
+    return query["variants"][-1][1]
+
+
+def gather(ctx, name, params=None):
+    return ctx.query(name, statement(name, ctx.server_version()), params=params, view=QUERIES[name]["view"])
 
 
 def need_rows(rows, ctx, name):
@@ -125,12 +168,16 @@ class OracleContext(Context):
         """(connection, info); a failure is remembered, so a dead listener is asked once."""
         return self.cached("connection", lambda: open_connection(self.params, self.target))
 
-    def query(self, name, sql, params=None, legacy_sql=None, view=None):
-        """Gather the rows of one query once per run. On ORA-00904/ORA-02003 (a column or USERENV
-        parameter an older release lacks) `legacy_sql` is tried instead."""
-        return self.cached("query:" + name, lambda: self._run(name, sql, params, legacy_sql, view))
+    def server_version(self):
+        """The connected database's version (`19.3.0.0.0`), from the driver."""
+        _connection, info = self.connection()
+        return info.get("server_version")
 
-    def _run(self, name, sql, params, legacy_sql, view):
+    def query(self, name, sql, params=None, view=None):
+        """Gather the rows of one query once per run."""
+        return self.cached("query:" + name, lambda: self._run(name, sql, params, view))
+
+    def _run(self, name, sql, params, view):
         connection, _info = self.connection()
         if self._dead:
             raise PrecheckError("timeout", "Not run: an earlier query on %s did not return within query_timeout "
@@ -141,14 +188,6 @@ class OracleContext(Context):
         except PrecheckError:
             raise
         except Exception as exc:  # pylint: disable=broad-except
-            _full, code, _text = error_info(exc)
-            if legacy_sql and code in (904, 2003):
-                try:
-                    return self._execute(connection, name, legacy_sql, params)
-                except PrecheckError:
-                    raise
-                except Exception as exc2:  # pylint: disable=broad-except
-                    raise self._query_failure(exc2, name, view)
             raise self._query_failure(exc, name, view)
 
     def _execute(self, connection, name, sql, params):

@@ -29,15 +29,35 @@ def add_sysadmin_statement(login, major):
     return "ALTER SERVER ROLE [sysadmin] ADD MEMBER %s;" % quote_name(login)
 
 
+def is_windows_login(login):
+    return "\\" in str(login or "")
+
+
 def judge_sysadmin(is_member, login, label, major, connected=True):
     """`is_member`: IS_SRVROLEMEMBER('sysadmin'[, login]) as 1, 0 or None. `connected`: whether
-    `login` is the login of the connection (or the backup_login option)."""
+    `login` is the login of the connection (or the backup_login option).
+
+    IS_SRVROLEMEMBER (Transact-SQL): asked about another Windows login, it returns NULL unless that
+    login was granted or denied access of its own, and 0 when the membership comes through a nested
+    Windows group; neither says that the login is not a member. Asked about the caller's own login it
+    resolves group membership through the domain."""
     details = {"login": login, "is_sysadmin": is_member,
                "source": "the connection's login" if connected else "backup_login"}
     quoted = "'%s'" % login
     if is_member == 1:
         return [R.passed(label, "The login %s is a member of the sysadmin server role on %s." % (quoted, label),
                          details)]
+    if not connected and is_windows_login(login) and is_member in (0, None):
+        why = ("0 for a Windows login can mean membership through a nested Windows group" if is_member == 0 else
+               "NULL for a Windows login without a login of its own (access through a Windows group)")
+        details["reason"] = "windows_group"
+        return [R.warning(label, "Whether the Windows login %s is a member of the sysadmin server role on %s cannot "
+                                 "be told from another login: IS_SRVROLEMEMBER('sysadmin', login) returns %s, which "
+                                 "it does for members through a Windows group too." % (quoted, label, why),
+                          "Check it as that login (it resolves its own groups): EXECUTE AS LOGIN = %s; SELECT "
+                          "IS_SRVROLEMEMBER('sysadmin'); REVERT; (needs IMPERSONATE), or run the precheck with it. If "
+                          "it is not a member: %s" % (sql_string(login), add_sysadmin_statement(login, major)),
+                          details)]
     if is_member == 0:
         return [R.failed(label, "The login %s is not a member of the sysadmin server role on %s: the backup agent "
                                 "needs sysadmin to discover, back up and restore databases (Azure "
@@ -62,7 +82,9 @@ def judge_sysadmin(is_member, login, label, major, connected=True):
     references=("Azure:UserErrorSQLNoSysadminMembership",),
     rule="IS_SRVROLEMEMBER('sysadmin') is 1 for the login the backup agent uses: backup_login if set (bound as a "
          "parameter), else the login of the connection. 0 fails with the ALTER SERVER ROLE statement "
-         "(sp_addsrvrolemember before 2012); NULL (unknown login, or membership not visible) warns.",
+         "(sp_addsrvrolemember before 2012); NULL (unknown login, or membership not visible) warns. For another "
+         "Windows backup_login, 0 or NULL warns too: IS_SRVROLEMEMBER(role, login) does not see membership "
+         "through a Windows group.",
     permissions="None for the login of the connection. For another backup_login, the checking login must see its "
                 "role membership (VIEW ANY DEFINITION or sysadmin), otherwise the result is a warning.",
     versions=V2008 + " (ALTER SERVER ROLE from 2012; the remediation uses sp_addsrvrolemember before).",

@@ -19,8 +19,9 @@ import fnmatch
 from ansible_collections.cloudbackup.precheck.plugins.module_utils.core import results as R
 from ansible_collections.cloudbackup.precheck.plugins.module_utils.core.registry import register
 from ansible_collections.cloudbackup.precheck.plugins.module_utils.sqlserver.common import (
-    BACKUP_TYPES, V2008, can_see_definitions, database_check, database_files, as_int, login_of, lower_keys, major_version, num, plural,
-    summary_check, as_text, who_fix, read_rows, sql_string, state_permission, unreadable)
+    BACKUP_TYPES, V2008, VIEW_ANY_DATABASE, add_role_member_statement, can_see_definitions, database_check,
+    database_files, as_int, login_of, lower_keys, major_version, num, plural, summary_check, as_text, who_fix,
+    read_rows, sql_string, state_permission, unreadable)
 from ansible_collections.cloudbackup.precheck.plugins.module_utils.sqlserver.connection import quote_name
 
 NUL_DEVICES = ("NUL", "NUL:", "\\\\.\\NUL")
@@ -49,7 +50,7 @@ HISTORY_SQL = """SELECT bs.database_guid, bs.database_name, bs.type AS backup_ty
  FROM msdb.dbo.backupset AS bs
  JOIN msdb.dbo.backupmediafamily AS mf ON mf.media_set_id = bs.media_set_id
  LEFT JOIN msdb.dbo.backupmediaset AS ms ON ms.media_set_id = bs.media_set_id
- WHERE bs.type IN ('D', 'L') AND ISNULL(bs.is_copy_only, 0) = 0
+ WHERE bs.type IN ('D', 'L', 'P') AND ISNULL(bs.is_copy_only, 0) = 0
  AND bs.backup_finish_date >= DATEADD(hour, -CAST(? AS int), GETDATE())
  GROUP BY bs.database_guid, bs.database_name, bs.type, bs.recovery_model, bs.user_name, mf.device_type,
  %(nul)s""" % {"nul": _NUL_CASE}
@@ -66,8 +67,14 @@ LOG_COUNTERS_SQL = """SELECT RTRIM(pc.instance_name) AS database_name,
  AND pc.counter_name IN (N'Log File(s) Size (KB)', N'Log File(s) Used Size (KB)')
  GROUP BY pc.instance_name"""
 
-DEVICE_TYPES = {2: "disk", 102: "a permanent disk backup device", 5: "tape", 105: "a permanent tape backup device",
-                7: "a virtual device (VDI, as backup products use)", 9: "a URL (Azure Blob Storage)"}
+# backupmediafamily.device_type as backupmediafamily (Transact-SQL) documents it; 9 (Azure Storage, a
+# URL) appears in newer releases. Any other value is named by its number.
+DEVICE_TYPES = {2: "disk", 5: "tape", 7: "a virtual device (VDI, as backup products use)",
+                9: "a URL (Azure Blob Storage)", 105: "a permanent backup device (sys.backup_devices)"}
+
+# RESTORE statements that only read a backup's headers or verify it: they do not conflict with a backup.
+READ_ONLY_RESTORES = ("RESTORE HEADERONLY", "RESTORE FILELISTONLY", "RESTORE VERIFYONLY", "RESTORE LABELONLY",
+                      "RESTORE REWINDONLY")
 
 
 # -- small helpers ----------------------------------------------------------------------------
@@ -109,6 +116,8 @@ def judge_conflicting_operations(databases, requests, label):
     by_id = {}
     for row in requests or []:
         row = lower_keys(row)
+        if str(row.get("command") or "").strip().upper().startswith(READ_ONLY_RESTORES):
+            continue
         by_id.setdefault(row.get("database_id"), []).append(row)
     results = []
     for database in databases:
@@ -170,6 +179,8 @@ def own_backup(row, own_users):
 def _who(row):
     parts = ["by '%s'" % row["user_name"] if row.get("user_name") else "by an unknown user"]
     device = DEVICE_TYPES.get(row.get("device_type"))
+    if device is None and row.get("device_type") is not None:
+        device = "device type %s" % row["device_type"]
     if row.get("example_device"):
         parts.append("to %s%s" % (row["example_device"], " (%s)" % device if device else ""))
     if row.get("software_name"):
@@ -179,34 +190,38 @@ def _who(row):
 
 
 def judge_foreign_backups(databases, history, guids, own_users, backup_types, window_hours, label):
-    """Per selected database, the non-copy-only full (D) and log (L) backups of msdb history within
-    the window that were not taken by the product being rolled out (own_users), joined on
-    database_guid (`guids`: {database_id: guid}), so that backups of an earlier database of the same
-    name do not count. To NUL fails; log backups by another product fail (broken log chain); full
-    backups by another product fail when differential backups are planned (they move the
-    differential base), else warn."""
+    """Per selected database, the non-copy-only full (D), partial (P) and log (L) backups of msdb
+    history within the window that were not taken by the product being rolled out (own_users), joined
+    on database_guid (`guids`: {database_id: guid}), so that backups of an earlier database of the
+    same name do not count; a database whose guid is NULL (sys.database_recovery_status has none while
+    it is OFFLINE) is matched by name. To NUL fails; log backups by another product fail (broken log
+    chain); full and partial backups by another product fail when differential backups are planned
+    (they move the differential base), else warn."""
     planned = [t for t in BACKUP_TYPES if t in (backup_types or BACKUP_TYPES)]
     rows = [normalize_history(row) for row in history or []]
-    by_guid = {}
+    by_guid, by_name = {}, {}
     for row in rows:
         by_guid.setdefault(row["database_guid"], []).append(row)
+        by_name.setdefault(row.get("database_name"), []).append(row)
     results = []
     for database in databases:
         guid = _guid(guids.get(database.get("database_id")))
         name = database["name"]
         quoted = quote_name(name)
-        foreign = [r for r in by_guid.get(guid, []) if guid and not own_backup(r, own_users)]
+        candidates = by_guid.get(guid, []) if guid else by_name.get(name, [])
+        foreign = [r for r in candidates if not own_backup(r, own_users)]
         if not foreign:
             continue
         nul = [r for r in foreign if r["to_nul"]]
         logs = [r for r in foreign if not r["to_nul"] and r["backup_type"] == "L"]
-        fulls = [r for r in foreign if not r["to_nul"] and r["backup_type"] == "D"]
-        details = {"database": name, "database_guid": guid, "window_hours": window_hours, "backups": [
-            dict((k, v) for k, v in r.items() if k != "database_guid") for r in foreign]}
+        fulls = [r for r in foreign if not r["to_nul"] and r["backup_type"] in ("D", "P")]
+        details = {"database": name, "database_guid": guid, "matched_on": "database_guid" if guid else "database_name",
+                   "window_hours": window_hours,
+                   "backups": [dict((k, v) for k, v in r.items() if k != "database_guid") for r in foreign]}
         texts, status = [], "warning"
         if nul:
             count = sum(r["backup_count"] for r in nul)
-            kinds = " and ".join(sorted(set({"L": "log", "D": "full"}[r["backup_type"]] for r in nul)))
+            kinds = " and ".join(sorted(set({"L": "log", "D": "full", "P": "partial"}[r["backup_type"]] for r in nul)))
             texts.append("%s to NUL (%s): a backup to NUL throws the backup away, so the log chain (or the "
                          "differential base) it moved cannot be restored"
                          % (plural(count, kinds + " backup"), "; ".join(_who(r) for r in nul)))
@@ -220,8 +235,9 @@ def judge_foreign_backups(databases, history, guids, own_users, backup_types, wi
             status = "failed"
         if fulls:
             count = sum(r["backup_count"] for r in fulls)
+            kind = "full or partial backup" if any(r["backup_type"] == "P" for r in fulls) else "full backup"
             text = ("%s that %s not COPY_ONLY by another product or job (%s): each one becomes the differential "
-                    "base" % (plural(count, "full backup"), "is" if count == 1 else "are",
+                    "base" % (plural(count, kind), "is" if count == 1 else "are",
                               "; ".join(_who(r) for r in fulls)))
             if "differential" in planned:
                 text += (", so the differential backups of the new backup agent depend on a full backup it does not "
@@ -367,10 +383,18 @@ _REUSE_FIX = {
 }
 
 
-def judge_log_space(databases, usage, files, warn, fail, label):
+def log_usage_hint(quoted, major):
+    """How to read a log's usage by hand: sys.dm_db_log_space_usage exists from SQL Server 2012
+    (sys.dm_db_log_space_usage (Transact-SQL)); DBCC SQLPERF(LOGSPACE) before."""
+    if major and major < 11:
+        return "Check it by hand: DBCC SQLPERF(LOGSPACE); (the row of %s)." % quoted
+    return "Check it by hand: USE %s; SELECT used_log_space_in_percent FROM sys.dm_db_log_space_usage;" % quoted
+
+
+def judge_log_space(databases, usage, files, warn, fail, label, major=None):
     """`usage`: {database_id: {'size_mb', 'used_mb', 'source'}}; `files`: {database_id: [rows]} or None.
     Used >= fail% and the log cannot grow fails; used >= fail% with growth (or growth unknown), or
-    used >= warn%, warns. log_reuse_wait_desc is reported."""
+    used >= warn%, warns. log_reuse_wait_desc is reported. `major`: the release, for the hint."""
     results = []
     for database in databases:
         name = database["name"]
@@ -398,8 +422,7 @@ def judge_log_space(databases, usage, files, warn, fail, label):
         if not size or used is None:
             results.append(R.warning(target, "The log usage of database %s on %s is not reported, so whether its log "
                                              "has room for the next backup is unknown." % (quoted, label),
-                                     "Check it by hand: USE %s; SELECT used_log_space_in_percent FROM "
-                                     "sys.dm_db_log_space_usage;" % quoted, details))
+                                     log_usage_hint(quoted, major), details))
             continue
         percent = round(100.0 * used / size, 1)
         can_grow, logs = log_growth((files or {}).get(database.get("database_id")) if files is not None else None)
@@ -490,10 +513,13 @@ def _online(selection):
     tags=("databases", "activity"),
     references=("Azure:OperationCancelledBecauseConflictingOperationRunningUserError",),
     rule="Per selected database, a request in sys.dm_exec_requests whose command starts with BACKUP or RESTORE "
-         "fails, naming the session, login, program and progress. Without VIEW SERVER STATE the DMV shows only the "
-         "login's own requests, so the answer is unknown: a warning on the instance, never passed.",
-    permissions="VIEW SERVER STATE (SQL Server 2022 and later: VIEW SERVER PERFORMANCE STATE) to see the requests "
-                "of other sessions; without it a warning.",
+         "fails, naming the session, login, program and progress; RESTORE HEADERONLY, FILELISTONLY, VERIFYONLY and "
+         "LABELONLY only read a backup and are ignored. Without VIEW SERVER STATE (SQL Server 2022 and later: VIEW "
+         "SERVER PERFORMANCE STATE) the DMV shows only the login's own requests, so the answer is unknown: a warning "
+         "on the instance, never passed.",
+    permissions="VIEW SERVER STATE, or on SQL Server 2022 and later VIEW SERVER PERFORMANCE STATE, to see the "
+                "requests of other sessions (sys.dm_exec_requests and sys.dm_exec_sessions list only the login's own "
+                "session otherwise): without it a warning. " + VIEW_ANY_DATABASE,
     versions=V2008 + " (sys.dm_exec_requests, sys.dm_exec_sessions).",
 )
 def conflicting_operation(ctx):
@@ -503,13 +529,18 @@ def conflicting_operation(ctx):
     selection = ctx.selection()
     rows, exc = read_rows(ctx, "requests", REQUESTS_SQL, "running requests (sys.dm_exec_requests)")
     findings = judge_conflicting_operations(selection["selected"], rows, ctx.target)
-    sees_all = permissions.get("is_sysadmin") == 1 or permissions.get("view_server_state") == 1
+    # sys.dm_exec_requests (Transact-SQL): without the permission only the caller's session is listed;
+    # SQL Server 2022 requires VIEW SERVER PERFORMANCE STATE for it, which VIEW SERVER STATE covers.
+    narrower = major_version(server) >= 16
+    needed = "VIEW SERVER PERFORMANCE STATE" if narrower else "VIEW SERVER STATE"
+    sees_all = permissions.get("is_sysadmin") == 1 or permissions.get("view_server_state") == 1 or (
+        narrower and permissions.get("view_server_performance_state") == 1)
     if rows is None or not sees_all:
-        why = exc.message if rows is None else ("the login '%s' lacks VIEW SERVER STATE, so sys.dm_exec_requests "
-                                                "shows only its own requests" % login)
+        why = exc.message if rows is None else ("the login '%s' lacks %s, so sys.dm_exec_requests shows only its "
+                                                "own requests" % (login, needed))
         return findings + [R.warning(ctx.target, "Whether a BACKUP or RESTORE is running on the databases of %s is "
                                                  "unknown: %s." % (ctx.target, why.rstrip(".")),
-                                     "GRANT VIEW SERVER STATE TO %s;" % quote_name(login),
+                                     "GRANT %s TO %s;" % (needed, quote_name(login)),
                                      {"permission": state_permission(server)})]
     return summary_check(ctx, "running operations", lambda sel: findings,
                          "No BACKUP or RESTORE is running on the %s selected on %s"
@@ -521,14 +552,16 @@ def conflicting_operation(ctx):
     tags=("databases", "history"),
     references=("Azure:UserErrorSQLLSNValidationFailure", "Azure:UserErrorFileManipulationIsNotAllowedDuringBackup"),
     rule="msdb backup history of the last foreign_backup_window_hours (default 168), joined to the databases on "
-         "database_guid (so an earlier database of the same name does not count): non-copy-only backups to NUL fail; "
-         "non-copy-only log backups not taken by own_backup_users fail (they truncate the log, so the agent's log "
-         "chain breaks); non-copy-only full backups by others fail when differential backups are planned (they move "
-         "the differential base), else warn. Copy-only backups and differentials are ignored. msdb writes the "
-         "recovery model BULK-LOGGED with a hyphen; it is reported as BULK_LOGGED.",
-    permissions="SELECT on msdb.dbo.backupset, backupmediafamily and backupmediaset (a user in msdb with "
-                "db_datareader, or sysadmin); sys.database_recovery_status rows need VIEW ANY DATABASE. Without "
-                "them an error (cause permission).",
+         "database_guid (so an earlier database of the same name does not count; an OFFLINE database, whose "
+         "database_guid is NULL, by name): non-copy-only backups to NUL fail; non-copy-only log backups not taken by "
+         "own_backup_users fail (they truncate the log, so the agent's log chain breaks); non-copy-only full and "
+         "partial backups by others fail when differential backups are planned (they move the differential base), "
+         "else warn. Copy-only backups and differentials are ignored. msdb writes the recovery model BULK-LOGGED "
+         "with a hyphen; it is reported as BULK_LOGGED.",
+    permissions="SELECT ON msdb: SELECT on msdb.dbo.backupset, backupmediafamily and backupmediaset (a user in msdb "
+                "with db_datareader, or sysadmin; the fix uses sp_addrolemember before SQL Server 2012): without it "
+                "an error (cause permission, error 229). sys.database_recovery_status rows need VIEW ANY DATABASE; "
+                "without it an error (cause permission).",
     versions=V2008 + " (backupset.is_copy_only, database_guid, recovery_model; backupmediaset.software_name).",
     options=dict(
         foreign_backup_window_hours=dict(type="int", default=168, description=(
@@ -549,9 +582,11 @@ def foreign_backups(ctx):
                           [window])
     if rows is None:
         return [unreadable(ctx.target, exc, "SELECT on msdb.dbo.backupset, backupmediafamily and backupmediaset",
-                           login, "USE [msdb]; CREATE USER %s FOR LOGIN %s; ALTER ROLE [db_datareader] ADD MEMBER %s; "
-                                  "(or GRANT SELECT ON dbo.backupset, dbo.backupmediafamily and dbo.backupmediaset)"
-                           % (quote_name(login), quote_name(login), quote_name(login)))]
+                           login, "USE [msdb]; CREATE USER %s FOR LOGIN %s; %s (or GRANT SELECT ON dbo.backupset TO "
+                                  "%s; and the same on dbo.backupmediafamily and dbo.backupmediaset)"
+                           % (quote_name(login), quote_name(login),
+                              add_role_member_statement("db_datareader", login, major_version(ctx.server())),
+                              quote_name(login)))]
     recovery, exc = _recovery(ctx)
     if recovery is None:
         return [unreadable(ctx.target, exc, "VIEW ANY DATABASE", login)]
@@ -572,8 +607,9 @@ def foreign_backups(ctx):
          "sys.database_recovery_status.last_log_backup_lsn NULL fails (no full backup since it entered that model); "
          "differential backups planned and no data file with sys.master_files.differential_base_lsn fails (never a "
          "full backup). What cannot be seen warns.",
-    permissions="VIEW ANY DATABASE (sys.database_recovery_status) and VIEW ANY DEFINITION (sys.master_files); "
-                "without the latter a warning naming it.",
+    permissions="VIEW ANY DATABASE (sys.database_recovery_status and sys.databases list the other databases only "
+                "with it: an error otherwise) and VIEW ANY DEFINITION (sys.master_files lists no file without it, "
+                "rather than refusing: a warning naming it).",
     versions=V2008 + " (sys.database_recovery_status.last_log_backup_lsn, sys.master_files.differential_base_lsn).",
 )
 def full_backup_base(ctx):
@@ -595,8 +631,10 @@ def full_backup_base(ctx):
          "log_space_warn_percent (default 75) warns. log_reuse_wait_desc is reported and picks the remediation. "
          "Usage comes from sys.dm_db_log_stats (active / total log size) where it exists, else from the performance "
          "counters Log File(s) Used Size (KB) / Log File(s) Size (KB); DBCC is never run.",
-    permissions="VIEW SERVER STATE (SQL Server 2022 and later: VIEW SERVER PERFORMANCE STATE) for either source; "
-                "VIEW ANY DEFINITION to see whether the log can grow. Without them an error (cause permission).",
+    permissions="VIEW SERVER STATE for either source (error 300 without it: an error, cause permission; for the "
+                "performance counters SQL Server 2022 and later need only VIEW SERVER PERFORMANCE STATE); VIEW ANY "
+                "DEFINITION to see whether the log can grow (sys.master_files lists no file without it: growth "
+                "unknown). " + VIEW_ANY_DATABASE,
     versions="sys.dm_db_log_stats from SQL Server 2016 SP2 (13.0.5026) and 2017; SQL Server 2008 to 2016 SP1 through "
              "sys.dm_os_performance_counters.",
     options=dict(
@@ -616,4 +654,4 @@ def log_space(ctx):
     files, _exc = database_files(ctx)
     return database_check(ctx, "log space", lambda sel: judge_log_space(
         sel["selected"], usage, files, ctx.params.get("log_space_warn_percent") or 75,
-        ctx.params.get("log_space_fail_percent") or 90, ctx.target))
+        ctx.params.get("log_space_fail_percent") or 90, ctx.target, major_version(ctx.server())))

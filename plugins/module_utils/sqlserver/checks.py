@@ -15,7 +15,8 @@ __metaclass__ = type
 
 from ansible_collections.cloudbackup.precheck.plugins.module_utils.core import results as R
 from ansible_collections.cloudbackup.precheck.plugins.module_utils.core.registry import register
-from ansible_collections.cloudbackup.precheck.plugins.module_utils.sqlserver.common import BACKUP_TYPES, selection_results, visibility_result
+from ansible_collections.cloudbackup.precheck.plugins.module_utils.sqlserver.common import (
+    BACKUP_TYPES, selection_results, visibility_result)
 from ansible_collections.cloudbackup.precheck.plugins.module_utils.sqlserver.connection import quote_name
 
 OLDEST_SUPPORTED_MAJOR = 10
@@ -176,6 +177,14 @@ _STATE_TEXT = {
 }
 
 
+def _group(hadr):
+    """How an availability group is named: sys.availability_groups hides its name from a login
+    without VIEW ANY DEFINITION, while the replica's role is still known."""
+    name = hadr.get("ag_name")
+    return "availability group %s" % quote_name(name) if name else \
+        "an availability group (its name needs VIEW ANY DEFINITION)"
+
+
 def judge_database_state(databases, label, roles=None, role_notes=None, all_databases=None):
     """One result per selected database. `roles`: {database_id: {'mirroring': row, 'hadr': row}};
     `role_notes`: why a role could not be looked up (shown in the details of non-online databases)."""
@@ -225,7 +234,7 @@ def judge_database_state(databases, label, roles=None, role_notes=None, all_data
             else:
                 where = ""
                 if hadr and hadr.get("role_desc"):
-                    where = " (%s replica of availability group %s)" % (hadr["role_desc"], quote_name(hadr.get("ag_name")))
+                    where = " (%s replica of %s)" % (hadr["role_desc"], _group(hadr))
                 results.append(R.passed(target, "Database %s on %s is ONLINE%s." % (quoted, label, where), details))
             continue
         if role_notes and not (mirroring or hadr):
@@ -241,10 +250,9 @@ def judge_database_state(databases, label, roles=None, role_notes=None, all_data
             continue
         if hadr and str(hadr.get("role_desc") or "").upper() != "PRIMARY":
             results.append(R.failed(
-                target, "Database %s on %s is %s as a %s replica of availability group %s (synchronization %s): it "
-                        "cannot be backed up here." % (
-                            quoted, label, state, hadr.get("role_desc") or "secondary", quote_name(hadr.get("ag_name")),
-                            hadr.get("synchronization_state_desc") or "unknown"),
+                target, "Database %s on %s is %s as a %s replica of %s (synchronization %s): it cannot be backed up "
+                        "here." % (quoted, label, state, hadr.get("role_desc") or "secondary", _group(hadr),
+                                   hadr.get("synchronization_state_desc") or "unknown"),
                 "Back up on the primary replica or on a synchronized secondary as the availability group's backup "
                 "preference says. If data movement is suspended: ALTER DATABASE %s SET HADR RESUME;" % quoted, details))
             continue
@@ -280,8 +288,8 @@ def _connection_info(ctx):
          "login_failed (18456, 18452, ...), timeout, tls, driver_missing, permission. Older than SQL Server 2008 "
          "warns.",
     permissions="CONNECT SQL (any enabled login) and access to master (through guest, by default).",
-    versions="SQL Server 2008 and later (SERVERPROPERTY ProductVersion, Edition, EngineEdition; IsHadrEnabled "
-             "from 2012, NULL before).",
+    versions="SQL Server 2008 and later (SERVERPROPERTY ProductVersion, Edition, EngineEdition, Collation; "
+             "IsHadrEnabled from 2012, NULL before).",
 )
 def connection(ctx):
     info = _connection_info(ctx)
@@ -344,7 +352,8 @@ def _roles(ctx, databases):
          "availability group secondary is reported as such); ONLINE in STANDBY fails; READ_ONLY warns; snapshots "
          "are skipped. A databases_include pattern that matches nothing warns.",
     permissions=(_DATABASE_PERMISSIONS + " The mirroring role of a mirror database shows only to sysadmin; "
-                 "availability group roles need VIEW SERVER STATE. Without them, the state is still judged."),
+                 "availability group roles need VIEW SERVER STATE, and the group's name VIEW ANY DEFINITION "
+                 "(sys.availability_groups hides its rows without it). Without them, the state is still judged."),
     versions="SQL Server 2008 and later (sys.databases state_desc, is_in_standby, is_read_only; "
              "sys.database_mirroring); availability groups from SQL Server 2012 (sys.dm_hadr_database_replica_states).",
 )

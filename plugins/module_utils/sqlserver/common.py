@@ -47,9 +47,10 @@ def selection_results(selection, label, what, report_unmatched=False):
             results.append(R.warning(label, "databases_include pattern '%s' matches no database on %s: a database "
                                             "of that name cannot be backed up because it does not exist (or the "
                                             "login cannot see it)." % (pattern, label),
-                                     "Check the name against sys.databases on %s (names match case-insensitively, "
-                                     "with * ? and [...] as wildcards), or remove it from databases_include."
-                                     % label, details={"pattern": pattern}))
+                                     "Check the name against sys.databases on %s (names match %s, as the server's "
+                                     "collation compares them, with * ? and [...] as wildcards), or remove it from "
+                                     "databases_include." % (label, "case-sensitively" if selection.get(
+                                         "case_sensitive") else "case-insensitively"), details={"pattern": pattern}))
     if not selection["selected"]:
         results.append(R.warning(label, "No database on %s was checked for %s: %d visible, none selected by "
                                         "databases_include/databases_exclude (tempdb is never checked)."
@@ -92,6 +93,10 @@ RESTORE_TARGET_OPTION = dict(
 _THUMBPRINT = re.compile(r"^[0-9A-F]{40}$")
 
 V2008 = "SQL Server 2008 and later"
+
+# What every item that judges the selected databases adds to its permissions (sys.databases (Transact-SQL)).
+VIEW_ANY_DATABASE = ("Every database is seen only with VIEW ANY DATABASE (the role public has it by default): "
+                     "without it an error (cause permission).")
 
 
 def validate_backup_options(params):
@@ -156,6 +161,14 @@ def state_permission(server):
     if major_version(server) >= 16:
         return "VIEW SERVER STATE (on SQL Server 2022 and later VIEW SERVER PERFORMANCE STATE is enough)"
     return "VIEW SERVER STATE"
+
+
+def add_role_member_statement(role, member, major):
+    """Adds a database user to a database role: ALTER ROLE ... ADD MEMBER exists from SQL Server 2012
+    (ALTER ROLE (Transact-SQL)); before, sp_addrolemember."""
+    if major and major < 11:
+        return "EXEC sp_addrolemember @rolename = %s, @membername = %s;" % (sql_string(role), sql_string(member))
+    return "ALTER ROLE %s ADD MEMBER %s;" % (quote_name(role), quote_name(member))
 
 
 def sql_string(text):

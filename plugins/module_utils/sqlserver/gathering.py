@@ -37,14 +37,24 @@ SERVER_SQL = """SELECT CAST(SERVERPROPERTY('ProductVersion') AS nvarchar(128)) A
  CAST(SERVERPROPERTY('ServerName') AS nvarchar(128)) AS server_name,
  CAST(SERVERPROPERTY('IsHadrEnabled') AS int) AS hadr_enabled,
  CAST(SERVERPROPERTY('IsClustered') AS int) AS is_clustered,
+ CAST(SERVERPROPERTY('Collation') AS nvarchar(128)) AS collation,
  SUSER_SNAME() AS login_name,
  @@VERSION AS version_string"""
 
 
-PERMISSIONS_SQL = """SELECT HAS_PERMS_BY_NAME(NULL, NULL, 'VIEW ANY DATABASE') AS view_any_database,
- HAS_PERMS_BY_NAME(NULL, NULL, 'VIEW SERVER STATE') AS view_server_state,
- HAS_PERMS_BY_NAME(NULL, NULL, 'VIEW ANY DEFINITION') AS view_any_definition,
- IS_SRVROLEMEMBER('sysadmin') AS is_sysadmin"""
+PERMISSION_COLUMNS = ("HAS_PERMS_BY_NAME(NULL, NULL, 'VIEW ANY DATABASE') AS view_any_database",
+                      "HAS_PERMS_BY_NAME(NULL, NULL, 'VIEW SERVER STATE') AS view_server_state",
+                      "HAS_PERMS_BY_NAME(NULL, NULL, 'VIEW ANY DEFINITION') AS view_any_definition",
+                      "IS_SRVROLEMEMBER('sysadmin') AS is_sysadmin")
+
+
+# SQL Server 2022 splits VIEW SERVER STATE: some DMVs (sys.dm_exec_requests) need only this part of it.
+# HAS_PERMS_BY_NAME answers NULL for a permission name the release does not know, so it is asked from 2022.
+PERMISSION_COLUMNS_2022 = ("HAS_PERMS_BY_NAME(NULL, NULL, 'VIEW SERVER PERFORMANCE STATE') "
+                           "AS view_server_performance_state",)
+
+PERMISSION_KEYS = ("view_any_database", "view_server_state", "view_any_definition", "view_server_performance_state",
+                   "is_sysadmin")
 
 
 # SQL Server 2008 has every column here; 2012 adds the availability group ones.
@@ -61,11 +71,13 @@ MIRRORING_SQL = """SELECT m.database_id, m.mirroring_role_desc, m.mirroring_stat
  FROM sys.database_mirroring AS m WHERE m.mirroring_guid IS NOT NULL"""
 
 
+# sys.availability_groups hides its rows from a login without VIEW ANY DEFINITION: joined LEFT, so that
+# the replica's role is still known then (with the group's name NULL).
 HADR_SQL = """SELECT drs.database_id, ag.name AS ag_name, ars.role_desc, drs.synchronization_state_desc,
  drs.synchronization_health_desc, drs.is_suspended, drs.suspend_reason_desc
  FROM sys.dm_hadr_database_replica_states AS drs
  JOIN sys.dm_hadr_availability_replica_states AS ars ON ars.replica_id = drs.replica_id AND ars.is_local = 1
- JOIN sys.availability_groups AS ag ON ag.group_id = drs.group_id
+ LEFT JOIN sys.availability_groups AS ag ON ag.group_id = drs.group_id
  WHERE drs.is_local = 1"""
 
 
@@ -122,13 +134,13 @@ class SqlServerContext(Context):
         return self.cached("server", produce)
 
     def permissions(self):
-        """{view_any_database, view_server_state, view_any_definition, is_sysadmin}: 1, 0 or None (unknown)."""
+        """{view_any_database, view_server_state, view_any_definition, view_server_performance_state,
+        is_sysadmin}: 1, 0 or None (unknown; view_server_performance_state is None before 2022)."""
         def produce():
-            value, _problem = self.optional("permissions_query", lambda: self.query(PERMISSIONS_SQL,
-                                                                                    what="the login's permissions"))
+            value, _problem = self.optional("permissions_query", lambda: self.query(
+                permissions_sql(self.server().get("major")), what="the login's permissions"))
             row = (value or [{}])[0] if value else {}
-            return dict((key, _flag(row.get(key))) for key in (
-                "view_any_database", "view_server_state", "view_any_definition", "is_sysadmin"))
+            return dict((key, _flag(row.get(key))) for key in PERMISSION_KEYS)
         return self.cached("permissions", produce)
 
     def databases(self):
@@ -142,7 +154,8 @@ class SqlServerContext(Context):
     def selection(self):
         """The databases the options select: see select_databases()."""
         return self.cached("selection", lambda: select_databases(
-            self.databases(), self.params.get("databases_include") or ["*"], self.params.get("databases_exclude") or []))
+            self.databases(), self.params.get("databases_include") or ["*"], self.params.get("databases_exclude") or [],
+            self.server().get("case_sensitive")))
 
     def mirroring(self):
         """({database_id: row} of mirrored databases, None) or (None, why unavailable)."""
@@ -177,6 +190,17 @@ class SqlServerContext(Context):
         return self.optional("files", produce)
 
 
+def permissions_sql(major):
+    return "SELECT " + ", ".join(PERMISSION_COLUMNS + (PERMISSION_COLUMNS_2022 if (major or 0) >= 16 else ()))
+
+
+def is_case_sensitive(collation):
+    """Whether names compare case-sensitively under a collation: `..._CS_...` and binary (`_BIN`,
+    `_BIN2`) ones do; `..._CI_...` ones (the default) do not. Database names follow the server's."""
+    text = str(collation or "").upper()
+    return "_CS" in text or "_BIN" in text
+
+
 def _flag(value):
     if value is None:
         return None
@@ -206,6 +230,7 @@ def parse_server(row):
         release = "2008 R2"
     server["release"] = release
     server["hadr_enabled"] = _flag(server.get("hadr_enabled"))
+    server["case_sensitive"] = is_case_sensitive(server.get("collation"))
     return server
 
 
@@ -224,22 +249,29 @@ def is_tempdb(database):
     return database.get("database_id") == 2 or str(database.get("name") or "").lower() == "tempdb"
 
 
-def name_matches(name, pattern):
-    """Case-insensitive, like SQL Server's default collations. A pattern equal to the name matches
-    literally, so that `it's [odd]` selects that database although `[odd]` is a glob class."""
-    name, pattern = str(name).lower(), str(pattern).lower()
+def name_matches(name, pattern, case_sensitive=False):
+    """As the server compares database names: case-insensitively under the default collations,
+    case-sensitively under a _CS or binary one. A pattern equal to the name matches literally, so
+    that `it's [odd]` selects that database although `[odd]` is a glob class."""
+    name, pattern = str(name), str(pattern)
+    if not case_sensitive:
+        name, pattern = name.lower(), pattern.lower()
     return name == pattern or fnmatch.fnmatchcase(name, pattern)
 
 
-def select_databases(databases, include, exclude):
+def select_databases(databases, include, exclude, case_sensitive=False):
     """{'selected': rows, 'excluded': names, 'unmatched': include patterns that matched nothing,
-    'visible': count}. tempdb is never selected (nor reported as excluded)."""
+    'visible': count, 'case_sensitive': bool}. tempdb is never selected (nor reported as excluded)."""
     candidates = [d for d in databases if not is_tempdb(d)]
     names = [str(d.get("name")) for d in databases]
-    unmatched = [p for p in include if not any(name_matches(n, p) for n in names)]
+
+    def matches(name, pattern):
+        return name_matches(name, pattern, case_sensitive)
+    unmatched = [p for p in include if not any(matches(n, p) for n in names)]
     selected, excluded = [], []
     for database in candidates:
         name = str(database.get("name"))
-        wanted = any(name_matches(name, p) for p in include) and not any(name_matches(name, p) for p in exclude)
+        wanted = any(matches(name, p) for p in include) and not any(matches(name, p) for p in exclude)
         (selected if wanted else excluded).append(database if wanted else name)
-    return {"selected": selected, "excluded": excluded, "unmatched": unmatched, "visible": len(databases)}
+    return {"selected": selected, "excluded": excluded, "unmatched": unmatched, "visible": len(databases),
+            "case_sensitive": bool(case_sensitive)}

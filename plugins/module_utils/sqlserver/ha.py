@@ -16,8 +16,8 @@ __metaclass__ = type
 from ansible_collections.cloudbackup.precheck.plugins.module_utils.core import results as R
 from ansible_collections.cloudbackup.precheck.plugins.module_utils.core.registry import PrecheckError, register
 from ansible_collections.cloudbackup.precheck.plugins.module_utils.sqlserver.common import (
-    BACKUP_TYPES, names_text, V2008, rows_by_id, as_int, login_of, lower_keys, major_version, summary_check, read_rows, sql_string, state_permission,
-    unreadable)
+    BACKUP_TYPES, names_text, V2008, VIEW_ANY_DATABASE, rows_by_id, as_int, can_see_definitions, login_of, lower_keys, major_version, plural,
+    summary_check, read_rows, sql_string, state_permission, unreadable)
 from ansible_collections.cloudbackup.precheck.plugins.module_utils.sqlserver.connection import quote_name
 
 # -- statements -------------------------------------------------------------------------------
@@ -87,11 +87,27 @@ _PREFERENCES = {"PRIMARY": "PRIMARY (back up on the primary)",
                 "NONE": "NONE (any replica)"}
 
 
+def primary_of(replicas):
+    """The primary replica's name, or None where it cannot be seen: primary_replica is NULL on a
+    secondary (sys.dm_hadr_availability_group_states (Transact-SQL)), where the replica states list
+    only the local replica too."""
+    for row in replicas:
+        if row.get("primary_replica"):
+            return row["primary_replica"]
+    for row in replicas:
+        if str(row.get("role_desc") or "").upper() == "PRIMARY":
+            return row.get("replica_server_name")
+    return None
+
+
 def preferred_replicas(replicas, preference, primary):
     """The replicas that can take log and copy-only backups under the preference, highest
-    backup_priority first (priority 0 never does)."""
+    backup_priority first (priority 0 never does). With the primary unknown (None), no replica is
+    named for a preference that depends on which one is primary."""
     eligible = [r for r in replicas if (as_int(r.get("backup_priority")) or 0) > 0]
     eligible.sort(key=lambda r: -(as_int(r.get("backup_priority")) or 0))
+    if primary is None and preference in ("PRIMARY", "SECONDARY_ONLY", "SECONDARY"):
+        return []
     secondaries = [r for r in eligible if r.get("replica_server_name") != primary]
     if preference == "PRIMARY":
         return [r for r in replicas if r.get("replica_server_name") == primary]
@@ -126,7 +142,7 @@ def judge_availability_groups(databases, ag_databases, replicas, states, backup_
         local = next((r for r in rows if as_int(r.get("is_local")) == 1), {})
         state = (states or {}).get(database.get("database_id")) or {}
         preference = str((rows[0] if rows else {}).get("automated_backup_preference_desc") or "").upper() or None
-        primary = next((r.get("primary_replica") for r in rows if r.get("primary_replica")), None)
+        primary = primary_of(rows)
         role = str(state.get("role_desc") or local.get("role_desc") or "").upper() or None
         preferred = as_int(member.get("is_preferred_replica"))
         candidates = [r.get("replica_server_name") for r in preferred_replicas(rows, preference, primary)]
@@ -178,6 +194,13 @@ def judge_availability_groups(databases, ag_databases, replicas, states, backup_
                                "%s SET (AUTOMATED_BACKUP_PREFERENCE = SECONDARY);" % group_q))
         if preferred == 0:
             here = local.get("replica_server_name") or "<this replica>"
+            if candidates:
+                where = names_text(candidates, 10)
+            elif primary is None and preference in ("PRIMARY", "SECONDARY_ONLY", "SECONDARY"):
+                where = ("the replica the preference selects (the primary replica is not visible from this secondary, "
+                         "so which one cannot be told here: run this precheck on the primary replica)")
+            else:
+                where = "another replica"
             if role == "SECONDARY" and preference == "PRIMARY":
                 change = "ALTER AVAILABILITY GROUP %s SET (AUTOMATED_BACKUP_PREFERENCE = SECONDARY);" % group_q
             elif role == "PRIMARY" and preference in ("SECONDARY", "SECONDARY_ONLY"):
@@ -189,8 +212,7 @@ def judge_availability_groups(databases, ag_databases, replicas, states, backup_
             issues.append(("warning", "this replica is not the preferred backup replica (preference %s): log and "
                                       "copy-only backups run on %s, which must have the backup agent registered "
                                       "(Azure FabricSvcBackupPreferenceCheckFailedUserError)"
-                                      % (_PREFERENCES.get(preference, preference or "unknown"),
-                                         names_text(candidates, 10) if candidates else "another replica"),
+                                      % (_PREFERENCES.get(preference, preference or "unknown"), where),
                            "Install and register the backup agent on %s too and run this precheck there, or let this "
                            "replica take them: %s" % (names_text(candidates, 10) if candidates else "every replica", change)))
         elif preferred is None:
@@ -218,6 +240,34 @@ def judge_availability_groups(databases, ag_databases, replicas, states, backup_
         results.append(R.failed(label + "/" + name, message, fix, details) if status == "failed"
                        else R.warning(label + "/" + name, message, fix, details))
     return results
+
+
+def judge_hidden_members(members, ag_databases, label, can_see, login):
+    """Databases that sys.databases shows in an availability group (replica_id set) but that the join
+    with sys.availability_replicas and sys.availability_groups does not return: those catalog views
+    leave out the rows of a login without VIEW ANY DEFINITION instead of refusing it
+    (sys.availability_groups (Transact-SQL)), so their groups cannot be judged."""
+    hidden = [d for d in members if d.get("database_id") not in (ag_databases or {})]
+    if not hidden:
+        return []
+    names = names_text([quote_name(d["name"]) for d in hidden])
+    details = {"databases": [d["name"] for d in hidden], "permission": "VIEW ANY DEFINITION"}
+    if not can_see:
+        return [R.error(label, "%s on %s %s in an availability group (sys.databases.replica_id), but "
+                               "sys.availability_groups and sys.availability_replicas show the login '%s' no row for "
+                               "%s: without VIEW ANY DEFINITION those views hide their rows, so the backup preference "
+                               "of %s cannot be judged." % (plural(len(hidden), "database"), label,
+                                                            "is" if len(hidden) == 1 else "are", login,
+                                                            "it" if len(hidden) == 1 else "them", names),
+                        "permission", "GRANT VIEW ANY DEFINITION TO %s;" % quote_name(login), details)]
+    return [R.warning(label, "%s on %s %s in an availability group (sys.databases.replica_id) that "
+                             "sys.availability_replicas does not list (the cluster may be unreachable from this "
+                             "instance), so %s backup preference cannot be judged: %s."
+                      % (plural(len(hidden), "database"), label, "is" if len(hidden) == 1 else "are",
+                         "its" if len(hidden) == 1 else "their", names),
+                      "Check the availability group on this replica: SELECT ag.name, ar.replica_server_name FROM "
+                      "sys.availability_replicas AS ar JOIN sys.availability_groups AS ag ON ag.group_id = ar.group_id;",
+                      details)]
 
 
 # -- the check items --------------------------------------------------------------------------
@@ -256,15 +306,18 @@ def _ag_applies(ctx):
     "sqlserver.availability_group", "Availability group backup preference can be met", ("backup",),
     tags=("databases", "ha"),
     references=("Azure:FabricSvcBackupPreferenceCheckFailedUserError",),
-    rule="Per selected availability database: data movement suspended or not HEALTHY fails; differential backups "
+    rule="Per selected availability database (sys.databases.replica_id set): one the availability group views do "
+         "not return is an error; data movement suspended or not HEALTHY fails; differential backups "
          "planned on a SECONDARY fail (SQL Server takes only copy-only full and log backups there); a preference no "
          "replica can meet (every backup_priority 0, or SECONDARY_ONLY without a connected secondary) fails; a Basic "
          "availability group fails (2016 and later); this replica not preferred "
-         "(sys.fn_hadr_backup_is_preferred_replica = 0) warns, naming the replicas that take the backups; "
+         "(sys.fn_hadr_backup_is_preferred_replica = 0) warns, naming the replicas that take the backups (not "
+         "named from a secondary when the preference depends on the primary, which a secondary cannot see); "
          "disconnected replicas (seen from the primary) warn.",
-    permissions="VIEW ANY DEFINITION (sys.availability_groups, sys.availability_replicas) and VIEW SERVER STATE "
-                "(sys.dm_hadr_*; SQL Server 2022 and later: VIEW SERVER PERFORMANCE STATE). Without them an error "
-                "(cause permission).",
+    permissions="VIEW ANY DEFINITION (sys.availability_groups and sys.availability_replicas leave out their rows "
+                "without it rather than refusing: a database that sys.databases shows in an availability group but "
+                "the views do not is an error, cause permission) and VIEW SERVER STATE (sys.dm_hadr_*: error 300 "
+                "without it, an error, cause permission). " + VIEW_ANY_DATABASE,
     versions="SQL Server 2012 and later with Always On enabled; skipped before 2012 (no availability groups); "
              "basic_features read from 2016.",
     applies=_ag_applies,
@@ -291,7 +344,14 @@ def availability_group(ctx):
     if states is None:
         return [unreadable(ctx.target, ctx.problems.get("hadr") or PrecheckError("internal", problem),
                            state_permission(server), login)]
-    return summary_check(ctx, "availability groups", lambda sel: judge_availability_groups(
-        sel["selected"], rows_by_id(rows), replicas, dict((k, lower_keys(v)) for k, v in states.items()),
-        ctx.params.get("backup_types"), ctx.target), "No selected database on %s is in an availability group"
-        % ctx.target)
+    members_by_id = rows_by_id(rows)
+
+    def judge(sel):
+        return judge_availability_groups(sel["selected"], members_by_id, replicas,
+                                         dict((k, lower_keys(v)) for k, v in states.items()),
+                                         ctx.params.get("backup_types"), ctx.target)
+    hidden = judge_hidden_members(members, members_by_id, ctx.target, can_see_definitions(ctx), login)
+    if hidden:  # never "no database is in an availability group" while some are hidden
+        return hidden + judge(selection)
+    return summary_check(ctx, "availability groups", judge,
+                         "No selected database on %s is in an availability group" % ctx.target)

@@ -23,7 +23,7 @@ from ansible_collections.cloudbackup.precheck.plugins.module_utils.sqlserver imp
 from ansible_collections.cloudbackup.precheck.plugins.module_utils.core.registry import register
 from ansible_collections.cloudbackup.precheck.plugins.module_utils.core.runner import parallel_map
 from ansible_collections.cloudbackup.precheck.plugins.module_utils.sqlserver.common import (
-    PEER_OPTIONS, V2008, rows_by_id, can_see_definitions, database_check, database_files, as_int, login_of, lower_keys, major_version, num, plural,
+    PEER_OPTIONS, V2008, VIEW_ANY_DATABASE, rows_by_id, can_see_definitions, database_check, database_files, as_int, login_of, lower_keys, major_version, num, plural,
     summary_check, as_text, who_fix, normalize_thumbprint, read_rows, sql_string, state_permission, unreadable)
 from ansible_collections.cloudbackup.precheck.plugins.module_utils.sqlserver.connection import quote_name
 
@@ -42,6 +42,10 @@ CERTIFICATES_SQL = """SELECT c.name, c.thumbprint, c.pvt_key_encryption_type_des
  c.expiry_date, c.subject
  FROM master.sys.certificates AS c"""
 
+# Before 2012 sys.dm_database_encryption_keys has no encryptor_type: an encryptor thumbprint found here
+# rather than among the certificates is an asymmetric key (an EKM key, for TDE).
+ASYMMETRIC_KEYS_SQL = "SELECT ak.name, ak.thumbprint FROM master.sys.asymmetric_keys AS ak"
+
 ENCRYPTION_STATES = {0: "NONE", 1: "UNENCRYPTED", 2: "ENCRYPTION_IN_PROGRESS", 3: "ENCRYPTED",
                      4: "KEY_CHANGE_IN_PROGRESS", 5: "DECRYPTION_IN_PROGRESS", 6: "PROTECTION_CHANGE_IN_PROGRESS"}
 
@@ -56,12 +60,15 @@ def _certificate_fix(certificate):
             "password apart from the database backups: a restore on another server needs them." % (quoted, stem, stem))
 
 
-def judge_tde(databases, keys, certificates, label, can_see_certificates=True, backup_date_known=True, login=None):
+def judge_tde(databases, keys, certificates, label, can_see_certificates=True, backup_date_known=True, login=None,
+              asymmetric_keys=None, major=None):
     """`keys`: {database_id: sys.dm_database_encryption_keys row}; `certificates`: master's
-    sys.certificates rows. Transitional encryption states fail (backups and encryption scans are
-    serialized); an encrypted database whose certificate is missing from master, or whose private key
-    was never backed up, fails."""
+    sys.certificates rows; `asymmetric_keys`: master's sys.asymmetric_keys rows, read where the keys
+    have no encryptor_type (before 2012). Transitional encryption states fail (backups and encryption
+    scans are serialized); an encrypted database whose certificate is missing from master, or whose
+    private key was never backed up, fails. `major`: the release, for the remediations."""
     by_thumbprint = dict((normalize_thumbprint(c.get("thumbprint")), c) for c in certificates or [])
+    asymmetric = set(normalize_thumbprint(k.get("thumbprint")) for k in asymmetric_keys or [])
     results = []
     for database in databases:
         name = database["name"]
@@ -78,7 +85,8 @@ def judge_tde(databases, keys, certificates, label, can_see_certificates=True, b
         state = as_int(key.get("encryption_state"))
         state_desc = ENCRYPTION_STATES.get(state, "state %s" % state)
         thumbprint = normalize_thumbprint(key.get("encryptor_thumbprint"))
-        encryptor = str(key.get("encryptor_type") or "CERTIFICATE").upper()
+        encryptor = str(key.get("encryptor_type") or (
+            "ASYMMETRIC KEY" if thumbprint in asymmetric and thumbprint not in by_thumbprint else "CERTIFICATE")).upper()
         details = {"database": name, "encryption_state": state_desc,
                    "encryptor_thumbprint": ("0x%s" % thumbprint) if thumbprint else None, "encryptor_type": key.get("encryptor_type"),
                    "key_algorithm": key.get("key_algorithm"), "percent_complete": num(key.get("percent_complete"))}
@@ -91,8 +99,9 @@ def judge_tde(databases, keys, certificates, label, can_see_certificates=True, b
                         "UserErrorFileManipulationIsNotAllowedDuringBackup)."
                         % (quoted, label, state_desc, num(key.get("percent_complete")) or 0),
                 "Let the encryption scan finish (SELECT encryption_state, percent_complete FROM "
-                "sys.dm_database_encryption_keys WHERE database_id = DB_ID(%s);); if it was suspended (SQL Server 2019 "
-                "and later): ALTER DATABASE %s SET ENCRYPTION RESUME;" % (sql_string(name), quoted), details))
+                "sys.dm_database_encryption_keys WHERE database_id = DB_ID(%s);)%s" % (
+                    sql_string(name), "; if it was suspended: ALTER DATABASE %s SET ENCRYPTION RESUME;" % quoted
+                    if (major or 0) >= 15 else "."), details))
             continue
         if "ASYMMETRIC" in encryptor:
             results.append(R.warning(
@@ -259,23 +268,27 @@ def judge_file_path_length(databases, files, limit, warn_percent, label, can_see
 
 # -- judging: configured databases and restore targets ----------------------------------------
 
-def _find(databases, name):
-    """(row, exact) of the database named `name`: exact first, then case-insensitively."""
+def _find(databases, name, case_sensitive=False):
+    """(row, exact) of the database named `name`: exact first, then, unless the server's collation is
+    case-sensitive, case-insensitively (the server compares database names by its collation)."""
     for database in databases:
         if database.get("name") == name:
             return database, True
+    if case_sensitive:
+        return None, False
     for database in databases:
         if str(database.get("name") or "").lower() == str(name).lower():
             return database, False
     return None, False
 
 
-def judge_database_exists(names, databases, label, can_see_all=True, login=None):
+def judge_database_exists(names, databases, label, can_see_all=True, login=None, case_sensitive=False):
     results = []
     for name in names or []:
         target = label + "/" + name
         quoted = quote_name(name)
-        found, exact = _find(databases, name)
+        found, exact = _find(databases, name, case_sensitive)
+        near, _exact = _find(databases, name) if found is None and case_sensitive else (None, False)
         if found is not None:
             text = "Database %s exists on %s" % (quoted, label)
             if not exact:
@@ -289,6 +302,13 @@ def judge_database_exists(names, databases, label, can_see_all=True, login=None)
                                            "whether %s exists is unknown." % (quoted, label, quoted), "permission",
                                    "GRANT VIEW ANY DATABASE TO %s;" % who_fix(login),
                                    {"database": name, "permission": "VIEW ANY DATABASE"}))
+        elif near is not None:
+            results.append(R.failed(target, "Database %s does not exist on %s, whose collation compares names "
+                                            "case-sensitively: %s differs in case, so backups of %s fail (Azure "
+                                            "UserErrorSQLPODoesNotExist)." % (quoted, label, quote_name(near["name"]),
+                                                                              quoted),
+                                    "Configure the name as the server has it (%s) in the databases option."
+                                    % near["name"], {"database": name, "similar": near["name"]}))
         else:
             results.append(R.failed(target, "Database %s does not exist on %s: it was dropped or renamed, so its "
                                             "backups fail (Azure UserErrorSQLPODoesNotExist)." % (quoted, label),
@@ -300,12 +320,12 @@ def judge_database_exists(names, databases, label, can_see_all=True, login=None)
     return results
 
 
-def judge_restore_target(names, databases, overwrite, label, can_see_all=True, login=None):
+def judge_restore_target(names, databases, overwrite, label, can_see_all=True, login=None, case_sensitive=False):
     results = []
     for name in names or []:
         target = label + "/" + name
         quoted = quote_name(name)
-        found, _exact = _find(databases, name)
+        found, _exact = _find(databases, name, case_sensitive)
         details = {"database": name, "overwrite": overwrite}
         if found is None and not can_see_all:
             results.append(R.error(target, "Whether a database %s already exists on the restore target %s is unknown: "
@@ -402,6 +422,14 @@ def _certificates(ctx):
     return ([lower_keys(r) for r in rows] if rows is not None else None), exc
 
 
+def _asymmetric_keys(ctx):
+    """master's asymmetric keys where the encryption keys do not say their encryptor's type (before 2012)."""
+    if major_version(ctx.server()) >= 11:
+        return [], None
+    rows, exc = read_rows(ctx, "asymmetric_keys", ASYMMETRIC_KEYS_SQL, "asymmetric keys in master (sys.asymmetric_keys)")
+    return ([lower_keys(r) for r in rows] if rows is not None else None), exc
+
+
 # -- the check items --------------------------------------------------------------------------
 
 @register(
@@ -412,10 +440,13 @@ def _certificates(ctx):
          "fails; its certificate missing from master.sys.certificates fails; a certificate whose private key was "
          "never backed up (pvt_key_last_backup_date NULL) fails; an asymmetric (EKM) encryptor warns. On a "
          "restore_target, each of source_certificate_thumbprints must be in master with its private key.",
-    permissions="VIEW SERVER STATE (sys.dm_database_encryption_keys) and VIEW ANY DEFINITION (sys.certificates in "
-                "master); without them an error (cause permission) when a database is encrypted or a thumbprint is "
-                "to be found.",
-    versions=V2008 + " (TDE: Enterprise and Developer editions, Standard from 2019; encryptor_type read from 2012).",
+    permissions="VIEW SERVER STATE (sys.dm_database_encryption_keys; error 300 without it) and VIEW ANY DEFINITION "
+                "(sys.certificates and, before 2012, sys.asymmetric_keys in master list only what the login owns "
+                "without it); without them an error (cause permission) when a database is encrypted or a thumbprint "
+                "is to be found. " + VIEW_ANY_DATABASE,
+    versions=V2008 + (" (TDE: Enterprise and Developer editions, Standard from 2019). encryptor_type is read from "
+                      "2012: before, an encryptor found among master's asymmetric keys rather than its certificates "
+                      "is an EKM key. ENCRYPTION RESUME is printed from 2019."),
     options=dict(
         source_certificate_thumbprints=dict(type="list", elements="str", default=[], description=(
             "On a restore target, the SHA-1 thumbprints (40 hexadecimal digits, V(0x) optional) of the TDE "
@@ -439,8 +470,13 @@ def tde_certificate(ctx):
     certificates, exc = _certificates(ctx) if thumbprints or keyed_selected else ([], None)
     if certificates is None:
         return [unreadable(ctx.target, exc, "VIEW ANY DEFINITION", login)]
+    asymmetric, exc = _asymmetric_keys(ctx) if keyed_selected else ([], None)
+    if asymmetric is None:
+        return [unreadable(ctx.target, exc, "VIEW ANY DEFINITION", login)]
     visible = can_see_definitions(ctx)
-    findings = judge_tde(selection["selected"], keyed, certificates, ctx.target, visible, login=login)
+    major = major_version(server)
+    findings = judge_tde(selection["selected"], keyed, certificates, ctx.target, visible, login=login,
+                         asymmetric_keys=asymmetric, major=major)
     source = judge_source_certificates(thumbprints, certificates, ctx.target, visible, login)
     passes = [r for r in findings if r["status"] == "passed"]
     issues = [r for r in findings if r["status"] != "passed"]
@@ -463,8 +499,8 @@ def tde_certificate(ctx):
          "(default 20000) warns that a restore cannot choose target paths, naming the override file "
          "<db>.json in C:\\Program Files\\Azure Workload Backup\\bin\\plugins\\SQL*; from file_list_warn_percent "
          "(default 90) of the limit warns as close; the measured size is reported.",
-    permissions="VIEW ANY DEFINITION (or CREATE DATABASE, ALTER ANY DATABASE) to see sys.master_files; without it "
-                "an error (cause permission).",
+    permissions="VIEW ANY DEFINITION (or CREATE DATABASE, ALTER ANY DATABASE) to see sys.master_files, which lists "
+                "no file without it rather than refusing: an error (cause permission). " + VIEW_ANY_DATABASE,
     versions=V2008 + " (sys.master_files).",
     options=dict(
         file_list_limit_bytes=dict(type="int", default=20000, description=(
@@ -495,8 +531,10 @@ def file_path_length(ctx):
     "sqlserver.database_exists", "The configured databases exist", ("backup",),
     tags=("databases",),
     references=("Azure:UserErrorSQLPODoesNotExist",),
-    rule="Each name in the databases option is in sys.databases (exactly, or differing in case only, which passes "
-         "with a note); a missing one fails. Skipped when databases is empty.",
+    rule="Each name in the databases option is in sys.databases: exactly, or differing in case only where the "
+         "server's collation (SERVERPROPERTY('Collation')) compares names case-insensitively, which passes with a "
+         "note; a missing one fails, and so does one differing in case on a case-sensitive collation. Skipped when "
+         "databases is empty.",
     permissions="VIEW ANY DATABASE (granted to public by default); without it a name that is not visible is an "
                 "error (cause permission), never failed or passed.",
     versions=V2008 + " (sys.databases).",
@@ -512,15 +550,15 @@ def file_path_length(ctx):
 )
 def database_exists(ctx):
     return judge_database_exists(ctx.params.get("databases"), ctx.databases(), ctx.target,
-                                 _can_see_all_databases(ctx), login_of(ctx))
+                                 _can_see_all_databases(ctx), login_of(ctx), ctx.server().get("case_sensitive"))
 
 
 @register(
     "sqlserver.restore_target", "No same-name database on a restore target", ("restore",),
     tags=("databases", "restore"),
     references=("Azure:UserErrorCannotRestoreExistingDBWithoutForceOverwrite",),
-    rule="With restore_target true, each name in restore_databases must not exist on the instance (case-insensitive) "
-         "unless overwrite is true; a same-name database fails. restore_target true with no restore_databases warns. "
+    rule="With restore_target true, each name in restore_databases must not exist on the instance (compared as the "
+         "server's collation compares names) unless overwrite is true; a same-name database fails. restore_target true with no restore_databases warns. "
          "Skipped when restore_target is false.",
     permissions="VIEW ANY DATABASE; without it an error (cause permission).",
     versions=V2008 + " (sys.databases).",
@@ -544,7 +582,7 @@ def restore_target(ctx):
                                       "database, so same-name conflicts were not checked." % ctx.target,
                           "Name the databases that restores will create here in restore_databases.")]
     return judge_restore_target(names, ctx.databases(), bool(ctx.params.get("overwrite")), ctx.target,
-                                _can_see_all_databases(ctx), login_of(ctx))
+                                _can_see_all_databases(ctx), login_of(ctx), ctx.server().get("case_sensitive"))
 
 
 @register(

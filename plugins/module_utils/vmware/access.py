@@ -52,6 +52,15 @@ def unmatched_result(ctx, option, entry):
         % (user, sh(user)), details={"option": option, "entry": entry, "user": user}, code="selection_unmatched")
 
 
+def judge_connection(target, endpoint, user, about, elapsed_ms, api_version, selected, visible, templates):
+    """The login and what the account sees: `about` is vCenter's AboutInfo as a dict."""
+    return [R.passed(target, "Logged in to %s at %s as %s in %d ms (API %s); %s selected of %s the account sees."
+                     % (about.get("fullName") or "vCenter", endpoint, user, elapsed_ms, about.get("apiVersion"),
+                        _count(selected, "VM"), _count(visible, "VM")),
+                     details={"user": user, "connect_ms": elapsed_ms, "api_version": api_version,
+                              "selected": selected, "visible": visible, "templates": templates})]
+
+
 @register(
     "vmware.connection", "vCenter reachable, login works and the selected VMs are visible", ("all_operations",),
     tags=("connectivity",),
@@ -67,14 +76,9 @@ def connection(ctx):
     session = ctx.session()
     selected, unmatched = ctx.selection()
     inventory = ctx.inventory()
-    about = ctx.about()
     visible = len([vm for vm in inventory.vms if not vm["template"]])
-    out = [R.passed(ctx.target, "Logged in to %s at %s as %s in %d ms (API %s); %s selected of %s the account sees."
-                    % (about.get("fullName") or "vCenter", ctx.endpoint, ctx.user(), session.elapsed_ms,
-                       about.get("apiVersion"), _count(len(selected), "VM"), _count(visible, "VM")),
-                    details={"user": ctx.user(), "connect_ms": session.elapsed_ms, "api_version": session.api_version,
-                             "selected": len(selected), "visible": visible,
-                             "templates": len(inventory.vms) - visible})]
+    out = judge_connection(ctx.target, ctx.endpoint, ctx.user(), ctx.about(), session.elapsed_ms, session.api_version,
+                           len(selected), visible, len(inventory.vms) - visible)
     out.extend(unmatched_result(ctx, option, entry) for option, entry in unmatched)
     return out
 

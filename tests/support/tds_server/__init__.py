@@ -8,6 +8,6 @@ See README.md in this directory for the scenario format.
 """
 from .datatypes import Column
 from .scenario import Scenario
-from .server import TdsServer, jsonable
+from .server import ScenarioViolation, TdsServer, jsonable
 
-__all__ = ["TdsServer", "Scenario", "Column", "jsonable"]
+__all__ = ["TdsServer", "Scenario", "Column", "ScenarioViolation", "jsonable"]

@@ -41,9 +41,11 @@ def main(argv=None):
     print(server.port, flush=True)
     while not stop.wait(0.5):
         pass
-    server.stop()
-    if record_file is not None:
-        record_file.close()
+    try:
+        server.stop()  # raises ScenarioViolation (exit code 1) when the scenario answered what SQL Server would not
+    finally:
+        if record_file is not None:
+            record_file.close()
     return 0
 
 

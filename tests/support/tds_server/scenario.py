@@ -7,6 +7,7 @@ import re
 
 from . import protocol
 from .datatypes import Column
+from .fidelity import Fidelity
 
 MODES = ("normal", "silent", "silent_after_prelogin", "close_on_connect")
 _FLAGS = re.IGNORECASE | re.DOTALL
@@ -203,7 +204,11 @@ def _eval(expr, info, ctx):
         return int(value) if target.lower() in ("int", "bigint", "smallint", "tinyint", "bit") else str(value)
     m = re.fullmatch(r"serverproperty\s*\(\s*N?'([^']*)'\s*\)", e, _FLAGS)
     if m:
-        return info.properties.get(m.group(1).lower())
+        return info.fidelity.server_property(m.group(1), info.properties.get(m.group(1).lower()))
+    m = re.fullmatch(r"has_perms_by_name\s*\(\s*null\s*,\s*null\s*,\s*N?'([^']*)'\s*\)", e, _FLAGS) or \
+        re.fullmatch(r"is_srvrolemember\s*\(\s*N?'(sysadmin)'\s*\)", e, _FLAGS)
+    if m and info.fidelity.login is not None:  # the scenario declared the login: answer from that
+        return info.fidelity.permission_function(e.split("(")[0].strip().upper(), m.group(1))
     simple = {"@@version": info.version_string, "@@servername": info.server_name, "@@servicename": info.instance,
               "@@spid": ctx["spid"], "@@trancount": ctx["trancount"], "@@language": "us_english",
               "@@max_precision": 38, "db_name()": ctx["database"], "suser_sname()": ctx["user"],
@@ -249,12 +254,14 @@ def evaluate_select(sql, info, ctx):
 # ---------------------------------------------------------------- the scenario itself
 
 class Scenario:
-    KEYS = ("server", "logins", "login_failure", "behaviour", "behavior", "queries", "default")
+    KEYS = ("server", "logins", "login_failure", "behaviour", "behavior", "queries", "default", "login")
 
     def __init__(self, spec=None):
         spec = dict(spec or {})
         _check_keys("scenario", spec, self.KEYS)
         self.server = ServerInfo(spec.get("server"))
+        # What the documented SQL Server of this release answers, and what the declared login may see.
+        self.fidelity = self.server.fidelity = Fidelity(self.server.version, spec.get("login"))
         self.logins = None
         if spec.get("logins") is not None:
             self.logins = [(str(entry["user"]), str(entry.get("password", ""))) for entry in spec["logins"]]
@@ -311,16 +318,29 @@ class Scenario:
                     rule = Rule({"match": "."}, driver=True)
                     rule.results = [ResultSet(columns, _type_info_rows(sql))]
                 return rule
-        for rule in self.rules:
-            if rule.matches(sql, params):
-                return rule
+        matching = next((rule for rule in self.rules if rule.matches(sql, params)), None)
         result = evaluate_select(sql, self.server, ctx)
+        if self.fidelity.login is not None and result is not None and re.search(
+                r"has_perms_by_name|is_srvrolemember", sql, _FLAGS):
+            if matching is not None:
+                self.fidelity.violate("the scenario declares the login and also answers %r with rule %r: declare "
+                                      "the login's permissions once" % (sql[:80], matching.pattern))
+            return _answer(None, [result])
+        if matching is not None:
+            return self.fidelity.review(sql, matching, ctx, _answer, ResultSet)
         if result is not None:
-            rule = Rule({"match": "."})
-            rule.results = [result]
-            return rule
+            return _answer(None, [result])
         if self.default == "error":
             name = re.search(r"\b(?:from|join|into|update|exec(?:ute)?)\s+([\w.\[\]\"#@]+)", sql, _FLAGS)
-            return Rule({"match": ".", "error": {
-                "number": 208, "message": "Invalid object name '%s'." % (name.group(1) if name else "?")}})
-        return Rule({"match": "."})
+            return self.fidelity.review(sql, Rule({"match": ".", "error": {
+                "number": 208, "message": "Invalid object name '%s'." % (name.group(1) if name else "?")}}), ctx,
+                _answer, ResultSet)
+        return self.fidelity.review(sql, Rule({"match": "."}), ctx, _answer, ResultSet)
+
+
+def _answer(error, results=()):
+    """A rule made by the server itself: an error, or result sets."""
+    rule = Rule({"match": "."})
+    rule.error = _error(error, "answer") if error else None
+    rule.results = list(results)
+    return rule

@@ -15,6 +15,10 @@ from .scenario import Scenario
 log = logging.getLogger("tds_server")
 
 
+class ScenarioViolation(AssertionError):
+    """A scenario answered, or a statement asked, what the documented SQL Server would not."""
+
+
 class _Dropped(Exception):
     """The scenario asks to drop the connection without replying."""
 
@@ -66,7 +70,7 @@ class TdsServer:
         log.info("listening on %s:%d", self.host, self.port)
         return self
 
-    def stop(self, timeout=5.0):
+    def stop(self, timeout=5.0, check=True):
         self._stopping.set()
         if self._listener is not None:
             self._listener.close()
@@ -79,12 +83,20 @@ class TdsServer:
         deadline = time.monotonic() + timeout
         for client in clients:
             client.join(max(0.0, deadline - time.monotonic()))
+        if check and self.violations:
+            raise ScenarioViolation("the TDS test server answered what SQL Server would not:\n- " +
+                                    "\n- ".join(self.violations))
+
+    @property
+    def violations(self):
+        """What the scenario or the statements did that the documented SQL Server would not (fidelity.py)."""
+        return list(self.scenario.fidelity.violations)
 
     def __enter__(self):
         return self.start()
 
     def __exit__(self, *exc):
-        self.stop()
+        self.stop(check=exc[0] is None)  # an exception already under way is not masked
 
     # -- helpers for tests
     def statements(self, include_driver=False):

@@ -14,8 +14,13 @@ import datetime
 import json
 import os
 import re
+import sys
 import threading
 import time
+
+# The documented catalog the stand-in answers by (tests/support/catalogs/oracle.yml).
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
+from catalogs import load as _load_catalog, version_tuple as _version_tuple  # noqa: E402
 
 __version__ = "0.0.0+standin"
 STANDIN = True
@@ -123,9 +128,10 @@ def _standin_error(number, text):
 
 # --- the scenario -------------------------------------------------------------------------------
 
-_SCENARIO_KEYS = ("description", "server_version", "thick", "connect", "queries")
+_SCENARIO_KEYS = ("description", "server_version", "thick", "connect", "queries", "login")
+_LOGIN_KEYS = ("privileges", "container_data")
 _CONNECT_KEYS = ("error", "delay_seconds", "user", "password", "modes")
-_RULE_KEYS = ("match", "params", "columns", "rows", "error", "delay_seconds", "comment")
+_RULE_KEYS = ("match", "params", "columns", "rows", "error", "delay_seconds", "comment", "con_id")
 _ERROR_KEYS = ("full_code", "code", "message", "exception")
 
 
@@ -144,6 +150,7 @@ def _load_scenario():
         scenario = json.load(handle)
     _check_keys("top level", scenario, _SCENARIO_KEYS)
     _check_keys("connect", scenario.get("connect", {}), _CONNECT_KEYS)
+    _check_keys("login", scenario.get("login", {}), _LOGIN_KEYS)
     for index, rule in enumerate(scenario.get("queries", [])):
         _check_keys("queries[%d]" % index, rule, _RULE_KEYS)
         if "match" not in rule:
@@ -208,12 +215,13 @@ def connect(dsn=None, *, user=None, password=None, mode=None, host=None, port=No
         _raise({"full_code": "ORA-01017", "message": "invalid credential or not authorized; logon denied"})
     if "modes" in spec and mode_name not in spec["modes"]:
         _raise({"full_code": "ORA-01031", "message": "insufficient privileges"})
-    return Connection(scenario)
+    return Connection(scenario, mode_name)
 
 
 class Connection:
-    def __init__(self, scenario):
+    def __init__(self, scenario, mode_name="default"):
         self._scenario = scenario
+        self._fidelity = _Fidelity(scenario, mode_name)
         self._open = True
         self.call_timeout = 0
         self.version = scenario.get("server_version", "19.3.0.0.0")
@@ -264,16 +272,19 @@ class Cursor:
         if missing:
             raise DatabaseError(_Error("DPY-4010: a bind variable replacement value for placeholder \":%s\" was "
                                        "not provided" % missing[0], full_code="DPY-4010"))
+        fidelity = self.connection._fidelity
+        analysis = fidelity.review(statement)
         for rule in self.connection._scenario.get("queries", []):
             if not re.search(rule["match"], statement, re.IGNORECASE | re.DOTALL):
                 continue
             if "params" in rule and rule["params"] != params:
                 continue
-            self._serve(rule)
+            fidelity.check_answer(statement, analysis, rule)
+            self._serve(rule, fidelity.visible(analysis, rule))
             return self
         _standin_error(3, "no scenario rule matches: %s" % sql[:160])
 
-    def _serve(self, rule):
+    def _serve(self, rule, visible=None):
         delay = float(rule.get("delay_seconds") or 0)
         timeout_ms = self.connection.call_timeout or 0
         if delay:
@@ -286,7 +297,8 @@ class Cursor:
             _raise(rule["error"])
         columns = rule.get("columns", [])
         self.description = [(str(name).upper(), None, None, None, None, None, True) for name in columns]
-        self._rows = [tuple(_value(v) for v in row) for row in rule.get("rows", [])]
+        rows = rule.get("rows", []) if visible is None else visible
+        self._rows = [tuple(_value(v) for v in row) for row in rows]
         self.rowcount = 0
 
     def fetchall(self):
@@ -315,3 +327,94 @@ class Cursor:
 
     def __exit__(self, *exc):
         self.close()
+
+
+# --- fidelity to the documented catalog ---------------------------------------------------------
+
+class _Fidelity:
+    """Answers as the documented Oracle Database of the scenario's release would
+    (tests/support/catalogs/oracle.yml):
+
+    - a view, column or USERENV parameter the release lacks fails as Oracle fails it (ORA-00942,
+      ORA-00904, ORA-02003), and is logged as a violation;
+    - a rule answering with a column the statement does not return is a violation (STANDIN-0004);
+    - with `login` declared (`{"privileges": [...], "container_data": "CURRENT" | "ALL" | [PDB names]}`),
+      a view the login may not read fails with ORA-00942, and the rows of container data views whose
+      CON_ID is not the root's (1), the whole CDB's (0) or a container the login's CONTAINER_DATA
+      names are left out, as they are for a common user in the root. A session AS SYSBACKUP or
+      SYSDBA reads every view and container.
+    """
+
+    def __init__(self, scenario, mode_name):
+        self.catalog = _load_catalog("oracle")
+        self.version = _version_tuple(scenario.get("server_version", "19.3.0.0.0"))
+        self.login = scenario.get("login")
+        self.privileged = mode_name in ("sysbackup", "sysdba")
+
+    def violate(self, text, error):
+        _log({"event": "violation", "text": text})
+        _raise(error)
+
+    def review(self, statement):
+        try:
+            analysis = self.catalog.analyze(statement)
+        except ValueError as exc:
+            self.violate("a statement the catalog cannot read (%s): %s" % (exc, statement[:120]),
+                         {"full_code": "STANDIN-0004", "message": "statement not readable: %s" % exc})
+        issues = self.catalog.issues(statement, self.version)
+        if issues:
+            kind, name, _text = issues[0]
+            error = {"object": ("ORA-00942", "table or view does not exist"),
+                     "column": ("ORA-00904", "\"%s\": invalid identifier" % str(name).upper()),
+                     "property": ("ORA-02003", "invalid USERENV parameter")}.get(kind, ("ORA-00904", str(name)))
+            self.violate("Oracle %s would reject %s: %s" % (".".join(map(str, self.version)), statement[:120],
+                                                            "; ".join(t for _k, _n, t in issues)),
+                         {"full_code": error[0], "message": error[1]})
+        if self.login is not None and not self.privileged:
+            granted = [str(p).upper() for p in self.login.get("privileges", [])]
+            for name, _side in analysis.tables.values():
+                _canonical, entry = self.catalog.entry(name)
+                if entry.get("without") != "error":
+                    continue
+                view = "G" + entry["permission"][len("SELECT ON "):] if name.startswith("gv$") else \
+                    entry["permission"][len("SELECT ON "):]
+                if not ({"SELECT_CATALOG_ROLE", "SELECT ANY DICTIONARY", "SELECT ON " + view} & set(granted)):
+                    _raise({"full_code": "ORA-00942", "message": "table or view does not exist"})
+        return analysis
+
+    def check_answer(self, statement, analysis, rule):
+        outputs = [n.lower() for n, _s in analysis.outputs]
+        invented = [c for c in rule.get("columns", []) if str(c).lower() not in outputs and not analysis.star]
+        if invented:
+            self.violate("the rule %r answers %s with column(s) %s, which the statement does not return (it "
+                         "returns %s)" % (rule["match"], statement[:120], ", ".join(invented), ", ".join(outputs)),
+                         {"full_code": "STANDIN-0004", "message": "the scenario answers column(s) %s that the "
+                                                                  "statement does not return" % ", ".join(invented)})
+
+    def visible(self, analysis, rule):
+        """The rule's rows the declared login may see, or None for all of them."""
+        if self.login is None or self.privileged:
+            return None
+        allowed = self.login.get("container_data", "CURRENT")
+        if allowed == "ALL":
+            return None
+        containers = [] if allowed == "CURRENT" else [str(n).upper() for n in allowed]
+        data = [name for name, _side in analysis.tables.values()
+                if (self.catalog.entry(name)[1] or {}).get("container_data")]
+        if not data:
+            return None
+        columns = [str(c).lower() for c in rule.get("columns", [])]
+        rows = rule.get("rows", [])
+        names = columns.index("name") if "name" in columns else None
+
+        def seen(con_id, row):
+            return con_id in (0, 1) or (names is not None and str(row[names]).upper() in containers)
+        if "con_id" in columns:
+            return [row for row in rows if seen(row[columns.index("con_id")], row)]
+        if "con_id" in rule:  # the container of every row, where the statement does not read CON_ID
+            return [row for row in rows if seen(rule["con_id"], row)]
+        if rows:
+            self.violate("the rule %r answers a container data view without saying which container its rows are in "
+                         "(a CON_ID column, or \"con_id\" for the rule), so the stand-in cannot tell which rows a "
+                         "common user sees" % rule["match"], {"full_code": "STANDIN-0004", "message": "answer CON_ID"})
+        return rows
