@@ -143,7 +143,11 @@ class Report(dict):
             group = groups.get(key)
             if group is None:
                 group = groups[key] = _new_group(result, disposition)
-            group.occurrences.append((name, index, reason))
+            where = (name, result["target"])
+            if where not in group.seen:
+                # The same finding from two tasks of one host is one finding of that host.
+                group.seen.add(where)
+                group.occurrences.append((name, index, reason))
         for status in counts:
             totals[status] += counts[status]
         counts["total"] = len(results)
@@ -184,6 +188,7 @@ def _new_group(result, disposition):
     group.update(disposition=disposition, impact=result.get("impact") or [], cause=result.get("cause"),
                  remediation=result.get("remediation") or "", references=result.get("references") or [])
     group.occurrences = []
+    group.seen = set()
     return group
 
 

@@ -28,7 +28,7 @@ NOT_EVALUATED_GROUPS = 8
 
 SECTIONS = (
     (BLOCKING, "BLOCKING FINDINGS (the gate stops these hosts)"),
-    (NO_GATE, "FINDINGS ON HOSTS WITHOUT A GATE (no fact from the role: judge them yourself)"),
+    (NO_GATE, "FINDINGS ON HOSTS WITHOUT A GATE (no fact from the role: judge them)"),
     (ACCEPTED, "ACCEPTED FINDINGS (would block, accepted by configuration)"),
     (NOT_BLOCKING, "FINDINGS THAT DO NOT BLOCK"),
 )
@@ -122,7 +122,8 @@ def _section_lines(report, disposition, title, examples, limit=None):
     groups = report.groups(disposition)
     if not groups:
         return []
-    lines = ["", "%s: %d problem(s) on %d host(s)" % (title, len(groups), len(report.hosts_of(disposition)))]
+    lines = [""] + _wrap("%s: %d problem(s) on %d host(s)" % (title, len(groups), len(report.hosts_of(disposition))),
+                         indent="")
     shown = groups if limit is None else groups[:limit]
     for group in shown:
         # "Not run: <check> failed" says nothing of its own: one line, whatever the detail.
