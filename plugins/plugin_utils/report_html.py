@@ -95,7 +95,8 @@ def _host_view(report, name, tokens):
         else:
             disposition, reason = dispositions[index]
             findings.append((result, DISPOSITION_LABELS[disposition], reason))
-    findings.sort(key=lambda f: (STATUS_RANK[f[0]["status"]], str(f[0].get("id"))))
+    # The cause first: what failed before what was therefore not run.
+    findings.sort(key=lambda f: (f[0].get("cause") == "dependency", STATUS_RANK[f[0]["status"]], str(f[0].get("id"))))
     # Passed results as one line per check: every result is named, at a size a fleet can afford.
     passed_lines = [(check_id, len(targets), _targets_text(targets)) for check_id, targets in sorted(passed.items())]
     return {"name": name, "id": host_id(name), "entry": entry, "verdict_label": verdict_label(entry["verdict"]),
@@ -146,7 +147,7 @@ def _group_view(report, group, index):
     rows = [(host, host_id(host), report.result(host, result_index)["target"], reason)
             for host, result_index, reason in group.occurrences[:GROUP_ROWS]]
     first = report.result(*group.occurrences[0][:2])
-    return {"g": group, "id": "finding-%d" % index, "rows": rows, "more": len(group.occurrences) - len(rows),
+    return {"g": group, "id": "finding-%d" % index, "order": index, "rows": rows, "more": len(group.occurrences) - len(rows),
             "label": DISPOSITION_LABELS[group["disposition"]], "example": first,
             "open": len(group.occurrences) <= 20}
 

@@ -119,7 +119,6 @@
     });
   }
 
-  var severity = {blocking: 0, no_gate: 1, accepted: 2, not_blocking: 3};
   var statusRank = {error: 0, failed: 1, warning: 2, passed: 3, skipped: 4, "": 5};
   function sortGroups(how) {
     document.querySelectorAll("#findings section.section").forEach(function (section) {
@@ -130,8 +129,7 @@
         var x = a.dataset, y = b.dataset;
         if (how === "hosts") { return (y.hostcount - x.hostcount) || (y.targets - x.targets); }
         if (how === "code") { return x.code < y.code ? -1 : x.code > y.code ? 1 : 0; }
-        return (severity[x.disposition] - severity[y.disposition]) || (statusRank[x.status] - statusRank[y.status]) ||
-          (y.targets - x.targets);
+        return x.order - y.order;  // the report's own order: most widespread first, "not run" last
       });
       items.forEach(function (item) { parent.appendChild(item); });
     });
