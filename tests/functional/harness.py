@@ -10,6 +10,8 @@ import xml.etree.ElementTree as ET
 
 import yaml
 
+import report_files
+
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 VENV_BIN = os.path.dirname(sys.executable)
 
@@ -21,6 +23,9 @@ class Run:
         self.stderr = proc.stderr
         self.elapsed = elapsed
         self.report_dir = report_dir
+        # Every run that writes a report checks it against the published schemas.
+        if report_dir.exists():
+            report_files.validate_dir(report_dir)
         self.report = self._load(report_dir / "precheck.json", json.load)
         self.junit = self._load(report_dir / "precheck-junit.xml", lambda f: ET.parse(f).getroot())
         self.markdown = self._load(report_dir / "precheck.md", lambda f: f.read())
