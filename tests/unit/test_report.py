@@ -589,3 +589,25 @@ def test_a_finding_reported_by_two_tasks_of_one_host_names_the_host_once():
         collector.task_ok("db1", task, {"check_results": [result("failed")]})
     (group,) = report.build_report(collector)["findings"]
     assert group["hosts"] == ["db1"] and group["targets"] == 1
+
+def test_the_published_schema_goes_with_the_result_schema():
+    """A new result schema version (results.py) needs a new version of docs/precheck-report.schema.json."""
+    from ansible_collections.cloudbackup.precheck.plugins.module_utils import results as R
+    import report_files
+    with open(report_files.JSON_SCHEMA) as handle:
+        schema = json.load(handle)
+    assert schema["properties"]["result_schema_version"] == {"const": R.SCHEMA_VERSION}
+    assert schema["properties"]["schema_version"] == {"const": report.REPORT_SCHEMA_VERSION}
+    assert sorted(schema["$defs"]["result"]["properties"]) == sorted(R.RESULT_KEYS)
+    assert schema["$defs"]["status"]["enum"] == list(R.STATUSES)
+    assert schema["$defs"]["impact"]["enum"] == list(R.IMPACTS)
+
+
+def test_an_invalid_document_is_refused_by_the_schema():
+    from report_files import json_errors
+    doc = json.loads(report.render_json(mixed_report()))
+    assert json_errors(doc) == []
+    doc["hosts"]["db1"]["results"][0]["status"] = "fine"
+    del doc["summary"]["ready"]
+    errors = json_errors(doc)
+    assert any("hosts/db1/results/0/status" in e for e in errors) and any("'ready' is a required" in e for e in errors)
