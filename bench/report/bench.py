@@ -15,6 +15,7 @@ lines, and the growth from the smallest to the largest fleet. See bench/report/R
 from __future__ import absolute_import, division, print_function
 
 import argparse
+import functools
 import json
 import os
 import resource
@@ -149,6 +150,14 @@ def _mb(size):
     return "%.1f MB" % (size / 1e6) if size >= 1e5 else "%.1f KB" % (size / 1e3)
 
 
+def _size_cell(name, run):
+    return _mb(run["sizes"][name])
+
+
+def _stage_cell(stage, run):
+    return "%.2f" % run["stages"][stage]
+
+
 def table(runs):
     rows = [("hosts x results", lambda r: "%d x 30" % r["hosts"]),
             ("callback CPU, events (s)", lambda r: "%.2f" % r["feed_cpu"]),
@@ -158,10 +167,9 @@ def table(runs):
             ("peak RSS of the process (MB)", lambda r: "%.0f" % r["peak_mb"]),
             ("RSS before the run (MB)", lambda r: "%.0f" % r["baseline_mb"]),
             ("terminal report (lines)", lambda r: str(r["terminal_lines"]))]
-    rows += [(name, (lambda n: lambda r: _mb(r["sizes"][n]))(name)) for name in FILES]
+    rows += [(name, functools.partial(_size_cell, name)) for name in FILES]
     if all("stages" in r for r in runs):
-        rows += [("CPU %s (s)" % stage, (lambda s: lambda r: "%.2f" % r["stages"][s])(stage))
-                 for stage in runs[0]["stages"]]
+        rows += [("CPU %s (s)" % stage, functools.partial(_stage_cell, stage)) for stage in runs[0]["stages"]]
     if all("browser" in r for r in runs):
         rows += [("chromium open (s)", lambda r: "%.2f" % r["browser"]["open_s"]),
                  ("chromium filter (s)", lambda r: "%.2f" % r["browser"]["filter_s"])]
@@ -179,7 +187,7 @@ def table(runs):
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n", maxsplit=1)[0])
     parser.add_argument("--hosts", type=int, nargs="+", default=[1000, 10000])
     parser.add_argument("--breakdown", action="store_true", help="also time each stage on its own")
     parser.add_argument("--browser", action="store_true", help="also time precheck.html in headless Chromium")

@@ -52,8 +52,11 @@ attributes:
     description: The files are written in check mode too; they are reports, not managed state.
   diff_mode:
     support: none
+    description: No diff is shown.
   platform:
+    support: full
     platforms: posix
+    description: Runs on the controller.
 notes:
   - The callback of each slice must write C(json) (its O(formats) default does).
 seealso:

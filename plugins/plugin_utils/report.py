@@ -19,11 +19,13 @@ import tempfile
 import uuid
 
 from ansible_collections.cloudbackup.precheck.plugins.plugin_utils import (
-    report_html, report_json, report_junit, report_text)
-from ansible_collections.cloudbackup.precheck.plugins.plugin_utils.report_collect import (  # noqa: F401 (API)
-    FACT_NAME, RESULT_KEY, Collector, host_entry, normalize_results)
-from ansible_collections.cloudbackup.precheck.plugins.plugin_utils.report_model import (  # noqa: F401 (API)
-    REPORT_SCHEMA_VERSION, Report, verdict_label)
+    report_collect, report_html, report_json, report_junit, report_model, report_text)
+from ansible_collections.cloudbackup.precheck.plugins.plugin_utils.report_collect import host_entry
+from ansible_collections.cloudbackup.precheck.plugins.plugin_utils.report_model import Report, verdict_label
+
+# What the callback and the merge use of the parts, named here once.
+Collector = report_collect.Collector
+REPORT_SCHEMA_VERSION = report_model.REPORT_SCHEMA_VERSION
 
 FORMATS = ("json", "junit", "markdown", "html")
 FILE_NAMES = {"json": "precheck.json", "junit": "precheck-junit.xml", "markdown": "precheck.md",

@@ -207,7 +207,7 @@ def normalize_results(value, secrets=()):
     neither crash the report nor pass a host. A result is copied only if it must change."""
     normalized = []
     for result in value if isinstance(value, list) else ():
-        if type(result) is not dict and not isinstance(result, dict):  # the type test is the fast path
+        if not isinstance(result, dict):
             continue
         if result.get("status") not in _STATUSES:
             result = dict(result, status="error", cause="internal", code="%s/internal" % result.get("id"),
@@ -215,7 +215,7 @@ def normalize_results(value, secrets=()):
         if "code" not in result:
             # Schema 1 results: the kind of a finding is its status.
             result = dict(result, code="%s/%s" % (result.get("id"), result["status"]))
-        if type(result.get("target")) is not str:
+        if not isinstance(result.get("target"), str):
             result = dict(result, target=str(result.get("target")))
         if secrets:
             result = scrub(result, secrets)
@@ -239,7 +239,7 @@ def host_entry(record, interrupted=False):
     if record.fact is not None:
         entry = _gated_entry(record.fact, secrets)
     else:
-        results = [r for checks, _ in record.pending for r in normalize_results(checks, secrets)]
+        results = [r for checks, _secrets in record.pending for r in normalize_results(checks, secrets)]
         verdict, reason, group = _ungated_verdict(record, results, interrupted)
         entry = {"verdict": verdict, "reason": reason, "gated": False, "run_id": None, "policy": None,
                  "results": results, "blocking": [], "accepted": []}

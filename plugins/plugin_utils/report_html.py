@@ -37,7 +37,7 @@ _environment = None
 def escape_output(value):
     """Every `{{ }}` of the template passes here (Environment finalize): HTML-escaped text. Used
     instead of autoescape, whose Markup objects cost more than the rest of the page at fleet scale."""
-    text = value if type(value) is str else str(value)
+    text = value if isinstance(value, str) else str(value)
     if "&" in text or "<" in text or ">" in text or '"' in text or "'" in text:
         return html.escape(text, quote=True)
     return text

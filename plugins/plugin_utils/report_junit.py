@@ -55,8 +55,8 @@ def class_prefix(host):
 
 def _detail(result, disposition, reason):
     lines = ["%s: %s" % (result["status"], result.get("message") or "")]
-    lines.append("code: %s; disposition: %s%s" % (result["code"], disposition,
-                                                 "; accepted because: %s" % reason if reason else ""))
+    accepted = "; accepted because: %s" % reason if reason else ""
+    lines.append("code: %s; disposition: %s%s" % (result["code"], disposition, accepted))
     if result.get("remediation"):
         lines.append("Remediation: %s" % result["remediation"])
     return "\n".join(lines)
@@ -151,8 +151,7 @@ def iter_junit(report):
         errors += 1
     yield ('<?xml version="1.0" encoding="UTF-8"?>\n<testsuites name="cloudbackup.precheck" tests="%d" failures="%d" '
            'errors="%d" time="%.3f">\n' % (tests, failures, errors, total_ms / 1000.0))
-    for suite in suites:
-        yield suite
+    yield from suites
     yield "</testsuites>\n"
 
 

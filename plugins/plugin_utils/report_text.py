@@ -104,8 +104,9 @@ def _group_lines(report, group, examples):
     picked = examples_of(group, examples)
     for host, index, reason in picked:
         result = report.result(host, index)
-        lines += _wrap("%s: %s %s @ %s%s" % (host, result["status"].upper(), result["id"], result["target"],
-                                              " (accepted: %s)" % reason if reason else ""), indent="  ")
+        accepted = " (accepted: %s)" % reason if reason else ""
+        lines += _wrap("%s: %s %s @ %s%s" % (host, result["status"].upper(), result["id"], result["target"], accepted),
+                       indent="  ")
         lines += _wrap(result.get("message"), indent="      ", subsequent="        ")
         if result.get("remediation"):
             lines += _wrap("Fix: %s" % result["remediation"], indent="      ", subsequent="        ")
@@ -133,14 +134,14 @@ def _section_lines(report, disposition, title, examples, limit=None):
     return lines
 
 
-def _skipped_lines(report, limit=None):
+def _skipped_lines(report, limit=None, examples=0):
     groups = report.skipped_groups()
     if not groups:
         return []
     shown = groups if limit is None else groups[:limit]
     lines = ["", "SKIPPED CHECKS: %d" % len(groups)]
     for group in shown:
-        lines += _group_lines(report, group, 0)
+        lines += _group_lines(report, group, examples)
     if len(shown) < len(groups):
         lines.append("... and %d more skipped check(s): see precheck.json" % (len(groups) - len(shown)))
     return lines
@@ -162,7 +163,7 @@ def _findings_lines(report, budget, examples):
         for disposition, title in SECTIONS:
             count = first if disposition in (BLOCKING, NO_GATE) else rest
             lines += _section_lines(report, disposition, title, occurrences if count is None else count)
-        lines += _skipped_lines(report)
+        lines += _skipped_lines(report, examples=occurrences if rest is None else rest)
         if len(lines) <= budget:
             return lines
     # Even one line per group does not fit: as many groups as fit, blocking first.
@@ -351,8 +352,8 @@ def _md_checks(report):
              "|---|---|---:|---:|---:|---:|---:|---:|"]
     for check in report.checks:
         counts = check["hosts"]
-        lines.append("| %s | %s | %d | %s |" % (_md_code(check["id"]), _md(check["title"]), sum(counts.values()),
-                                               " | ".join(str(counts[s]) for s in STATUS_COLUMNS)))
+        cells = " | ".join(str(counts[s]) for s in STATUS_COLUMNS)
+        lines.append("| %s | %s | %d | %s |" % (_md_code(check["id"]), _md(check["title"]), sum(counts.values()), cells))
     return lines
 
 

@@ -180,12 +180,12 @@ def host_events(index, rng):
     events = [("ok", "Host | Check object storage and control network", {
         "changed": False, "check_results": host_results, "summary": {}, "msg": "",
         "invocation": {"module_args": {"region": "cn-hangzhou", "timeout": 5}}})]
-    events.append(("ok", "SQL Server | Check each configured instance", {"changed": False, "msg": "All items completed",
-                                                                          "results": [{
-        "changed": False, "check_results": sql_results, "summary": {}, "item": 0,
-        "_ansible_item_label": "SQL%05d" % index, "ansible_loop_var": "_cloudbackup_precheck_index",
-        "invocation": {"module_args": {"login_host": fqdn, "login_user": "backup",
-                                       "login_password": "VALUE_SPECIFIED_IN_NO_LOG_PARAMETER"}}}]}))
+    item = {"changed": False, "check_results": sql_results, "summary": {}, "item": 0,
+            "_ansible_item_label": "SQL%05d" % index, "ansible_loop_var": "_cloudbackup_precheck_index",
+            "invocation": {"module_args": {"login_host": fqdn, "login_user": "backup",
+                                           "login_password": "VALUE_SPECIFIED_IN_NO_LOG_PARAMETER"}}}
+    events.append(("ok", "SQL Server | Check each configured instance",
+                   {"changed": False, "msg": "All items completed", "results": [item]}))
     policy = dict(POLICY, accepted_findings=[])
     if accepted_targets and rng.random() < 0.1:
         policy["accepted_findings"] = [{"check": "sqlserver.recovery_model", "target": accepted_targets[0],

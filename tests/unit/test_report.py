@@ -13,9 +13,8 @@ import os
 import xml.etree.ElementTree as ET
 
 import pytest
-import yaml
 
-from ansible_collections.cloudbackup.precheck.plugins.plugin_utils import gate, report
+from ansible_collections.cloudbackup.precheck.plugins.plugin_utils import report
 from report_files import validate_json, validate_junit
 
 NOW = datetime.datetime(2024, 5, 1, 12, 0, 0, tzinfo=datetime.timezone.utc)
@@ -256,8 +255,8 @@ def test_findings_are_grouped_by_code_across_targets_and_hosts():
     rep = build([
         ("ok", "b", "SQL", {"check_results": [simple("b", "Sales"), simple("b", "HR"), result("passed", target="x")]}),
         ("ok", "a", "SQL", {"check_results": [simple("a", "Sales")]}),
-        ("ok", "c", "SQL", {"check_results": [result("failed", check="sqlserver.recovery_model",
-                                                      target="c:1433/Web", code="bulk_logged")]}),
+        ("ok", "c", "SQL", {"check_results": [
+            result("failed", check="sqlserver.recovery_model", target="c:1433/Web", code="bulk_logged")]}),
     ])
     codes = [(g["code"], g["targets"], g["hosts"]) for g in rep["findings"]]
     assert codes == [("sqlserver.recovery_model/simple_with_log_planned", 3, ["a", "b"]),
@@ -446,8 +445,8 @@ def test_terminal_report():
     assert "NOT EVALUATED" in text and "web2: unreachable at task 'Gathering Facts'" in text
     assert "/out/precheck.json" in text and "with filters: /out/precheck.html" in text
     assert "PASSED CHECKS" not in text
-    assert "PASSED host.oss_connectivity: 1 target(s) on 1 host(s)" in report.render_terminal(mixed_report(),
-                                                                                            show_passed=True)
+    passed = report.render_terminal(mixed_report(), show_passed=True)
+    assert "PASSED host.oss_connectivity: 1 target(s) on 1 host(s)" in passed
 
 
 def test_long_host_lists_are_shortened_in_the_terminal():
@@ -589,6 +588,7 @@ def test_a_finding_reported_by_two_tasks_of_one_host_names_the_host_once():
         collector.task_ok("db1", task, {"check_results": [result("failed")]})
     (group,) = report.build_report(collector)["findings"]
     assert group["hosts"] == ["db1"] and group["targets"] == 1
+
 
 def test_the_published_schema_goes_with_the_result_schema():
     """A new result schema version (results.py) needs a new version of docs/precheck-report.schema.json."""
