@@ -97,8 +97,13 @@ def _host_view(report, name, tokens):
             findings.append((result, DISPOSITION_LABELS[disposition], reason))
     # The cause first: what failed before what was therefore not run.
     findings.sort(key=lambda f: (f[0].get("cause") == "dependency", STATUS_RANK[f[0]["status"]], str(f[0].get("id"))))
-    # Passed results as one line per check: every result is named, at a size a fleet can afford.
-    passed_lines = [(check_id, len(targets), _targets_text(targets)) for check_id, targets in sorted(passed.items())]
+    # Passed results as one line per set of targets with the checks that passed on all of them:
+    # every result is named, at a size a fleet can afford.
+    by_targets = {}
+    for check_id, targets in sorted(passed.items()):
+        by_targets.setdefault(tuple(targets), []).append(check_id)
+    passed_lines = [(", ".join(checks), len(checks) * len(targets), _targets_text(targets))
+                    for targets, checks in by_targets.items()]
     return {"name": name, "id": host_id(name), "entry": entry, "verdict_label": verdict_label(entry["verdict"]),
             "tokens": tokens[name], "findings": findings, "passed": passed_lines}
 

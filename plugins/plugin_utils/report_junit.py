@@ -62,30 +62,47 @@ def _detail(result, disposition, reason):
     return "\n".join(lines)
 
 
+def _kind(status, disposition):
+    """How a finding shows in JUnit: failing exactly when it blocks (or, without a gate, when it
+    failed or could not run), skipped otherwise."""
+    if disposition in (BLOCKING, NO_GATE) and status in ("failed", "error"):
+        return "failure" if status == "failed" else "error"
+    return "skipped"
+
+
 def _finding_case(head, result, disposition, reason):
-    """A case with a finding: failing when it blocks, skipped (status and reason shown) when not."""
     status = result["status"]
     detail = text(_detail(result, disposition, reason))
     message = attr(result.get("message"))
-    if disposition in (BLOCKING, NO_GATE) and status in ("failed", "error"):
-        element = "failure" if status == "failed" else "error"
+    element = _kind(status, disposition)
+    if element != "skipped":
         return ('%s>\n  <%s type="%s" message="%s">%s</%s>\n</testcase>\n' % (
-            head, element, attr(result["code"]), message, detail, element)), element
+            head, element, attr(result["code"]), message, detail, element))
     label = "accepted (%s)" % reason if disposition == ACCEPTED and reason else (
         "accepted" if disposition == ACCEPTED else "%s, does not block" % status)
     return ('%s>\n  <skipped type="%s" message="%s: %s"/>\n  <system-out>%s</system-out>\n</testcase>\n' % (
-        head, attr(result["code"]), attr(label), message, detail)), "skipped"
+        head, attr(result["code"]), attr(label), message, detail))
 
 
-def _suite(report, name, classnames):
+def _counts(report, name):
+    """(tests, failures, errors, skipped, milliseconds) of a host's suite, without rendering it."""
+    entry = report["hosts"][name]
+    results = entry["results"]
+    counts = {"failure": 0, "error": 0, "skipped": 0}
+    for index, (disposition, _reason) in report.dispositions[name].items():
+        counts[_kind(results[index]["status"], disposition)] += 1
+    extra = 1 if entry["verdict"] == NOT_EVALUATED else 0
+    milliseconds = sum(r.get("duration_ms") or 0 for r in results)
+    return len(results) + extra, counts["failure"], counts["error"] + extra, counts["skipped"], milliseconds
+
+
+def _suite(report, name, classnames, counts):
     entry = report["hosts"][name]
     prefix = attr(class_prefix(name))
     findings = report.dispositions[name]
-    cases, counts, seen = [], {"failure": 0, "error": 0, "skipped": 0}, set()
-    total_ms = 0
+    cases, seen = [], set()
     for index, result in enumerate(entry["results"]):
         duration_ms = result.get("duration_ms") or 0
-        total_ms += duration_ms
         check_id = result.get("id")
         classname = classnames.get(check_id)
         if classname is None:
@@ -106,25 +123,19 @@ def _suite(report, name, classnames):
         head = '<testcase classname="%s.%s" name="%s" time="%s"' % (
             prefix, classname, case_name if _plain(case_name) else attr(case_name), seconds)
         finding = findings.get(index)
-        if finding is None:
-            cases.append(head + "/>\n")
-            continue
-        xml, kind = _finding_case(head, result, *finding)
-        cases.append(xml)
-        counts[kind] += 1
+        cases.append(head + "/>\n" if finding is None else _finding_case(head, result, *finding))
     if entry["verdict"] == NOT_EVALUATED:
         cases.append('<testcase classname="%s.cloudbackup_precheck" name="host evaluated" time="0.000">\n'
                      '  <error type="not_evaluated" message="%s">%s</error>\n</testcase>\n' % (
                          prefix, attr("not evaluated: %s" % entry["reason"]), text(entry["reason"])))
-        counts["error"] += 1
-    tests = len(cases)
     properties = "".join('  <property name="%s" value="%s"/>\n' % (key, attr(value)) for key, value in (
         ("verdict", entry["verdict"]), ("reason", entry["reason"]), ("run_id", entry.get("run_id") or "")))
+    tests, failures, errors, skipped, milliseconds = counts
     head = ('<testsuite name="%s" hostname="%s" tests="%d" failures="%d" errors="%d" skipped="%d" time="%.3f" '
             'timestamp="%s">\n<properties>\n%s</properties>\n' % (
-                attr(name), attr(name), tests, counts["failure"], counts["error"], counts["skipped"],
-                total_ms / 1000.0, attr(report["generated_at"]), properties))
-    return head + "".join(cases) + "</testsuite>\n", tests, counts, total_ms
+                attr(name), attr(name), tests, failures, errors, skipped, milliseconds / 1000.0,
+                attr(report["generated_at"]), properties))
+    return head + "".join(cases) + "</testsuite>\n"
 
 
 def _interrupted_suite(report):
@@ -135,23 +146,20 @@ def _interrupted_suite(report):
 
 
 def iter_junit(report):
-    """The file in chunks (one suite each), with the totals in the root element computed first."""
-    suites, tests, failures, errors, total_ms = [], 0, 0, 0, 0
-    classnames = {}
-    for name in sorted(report["hosts"]):
-        suite, count, counts, ms = _suite(report, name, classnames)
-        suites.append(suite)
-        tests += count
-        failures += counts["failure"]
-        errors += counts["error"]
-        total_ms += ms
-    if report["interrupted"]:
-        suites.append(_interrupted_suite(report))
-        tests += 1
-        errors += 1
+    """The file in chunks of one suite each; the totals of the root element are counted first,
+    so that the suites are never all held at once."""
+    names = sorted(report["hosts"])
+    counts = dict((name, _counts(report, name)) for name in names)
+    interrupted = 1 if report["interrupted"] else 0
+    totals = [sum(c[i] for c in counts.values()) for i in range(5)]
     yield ('<?xml version="1.0" encoding="UTF-8"?>\n<testsuites name="cloudbackup.precheck" tests="%d" failures="%d" '
-           'errors="%d" time="%.3f">\n' % (tests, failures, errors, total_ms / 1000.0))
-    yield from suites
+           'errors="%d" time="%.3f">\n' % (totals[0] + interrupted, totals[1], totals[2] + interrupted,
+                                           totals[4] / 1000.0))
+    classnames = {}
+    for name in names:
+        yield _suite(report, name, classnames, counts[name])
+    if interrupted:
+        yield _interrupted_suite(report)
     yield "</testsuites>\n"
 
 

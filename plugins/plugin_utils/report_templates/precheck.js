@@ -38,15 +38,27 @@
   }
 
   var TOKEN = /^(\d+)([A-Z])([a-z]?)$/;
+  var parsed = new Map();
+  function tokensOf(el) {
+    var list = parsed.get(el);
+    if (list === undefined) {
+      list = [];
+      (el.dataset.tokens || "").split(" ").forEach(function (token) {
+        var m = TOKEN.exec(token);
+        if (m) { list.push([m[1], m[2], m[3]]); }
+      });
+      parsed.set(el, list);
+    }
+    return list;
+  }
   // All given filters must hold for one token (one kind of result of the host).
-  function tokensMatch(tokens, f) {
+  function tokensMatch(el, f) {
     if (!f.status && !f.engine && !f.check && !f.disposition) { return true; }
-    var list = (tokens || "").split(" ");
+    var list = tokensOf(el);
     for (var i = 0; i < list.length; i++) {
-      var m = TOKEN.exec(list[i]);
-      if (!m) { continue; }
-      if ((!f.check || m[1] === f.column) && (!f.engine || engineOf[Number(m[1])] === f.engine) &&
-          (!f.status || m[2] === f.statusLetter) && (!f.disposition || m[3] === f.dispositionLetter)) { return true; }
+      var t = list[i];
+      if ((!f.check || t[0] === f.column) && (!f.engine || engineOf[Number(t[0])] === f.engine) &&
+          (!f.status || t[1] === f.statusLetter) && (!f.disposition || t[2] === f.dispositionLetter)) { return true; }
     }
     return false;
   }
@@ -67,16 +79,21 @@
     if ((f.status && d.status !== f.status) || (f.engine && d.engine !== f.engine) ||
         (f.check && d.check !== f.check) || (f.disposition && d.disposition !== f.disposition)) { return false; }
     var visibleRows = 1;
-    var targetRows = slice.call(g.querySelectorAll("tr[data-host]"));
-    if (f.host && targetRows.length) {
-      visibleRows = 0;
-      targetRows.forEach(function (tr) {
-        var ok = tr.dataset.host.toLowerCase().indexOf(f.host) >= 0;
-        tr.hidden = !ok;
-        if (ok) { visibleRows += 1; }
-      });
-    } else {
-      targetRows.forEach(function (tr) { tr.hidden = false; });
+    // Rows are only touched while a host filter is (or was) set: a fleet's groups have many.
+    if (f.host || g.dataset.rowsFiltered) {
+      var targetRows = slice.call(g.querySelectorAll("tr[data-host]"));
+      if (f.host && targetRows.length) {
+        visibleRows = 0;
+        targetRows.forEach(function (tr) {
+          var ok = tr.dataset.host.toLowerCase().indexOf(f.host) >= 0;
+          tr.hidden = !ok;
+          if (ok) { visibleRows += 1; }
+        });
+        g.dataset.rowsFiltered = "1";
+      } else {
+        targetRows.forEach(function (tr) { tr.hidden = false; });
+        delete g.dataset.rowsFiltered;
+      }
     }
     if (!visibleRows) { return false; }
     return !f.q || text(g).indexOf(f.q) >= 0;
@@ -92,21 +109,21 @@
     });
     hosts.forEach(function (h) {
       var d = h.dataset;
-      var ok = (!f.verdict || d.verdict === f.verdict) && hostsMatch(d.host, f.host) && tokensMatch(d.tokens, f) &&
+      var ok = (!f.verdict || d.verdict === f.verdict) && hostsMatch(d.host, f.host) && tokensMatch(h, f) &&
         (!f.q || text(h).indexOf(f.q) >= 0);
       h.hidden = !ok;
       if (ok) { counts.hosts += 1; }
     });
     rows.forEach(function (tr) {
       var d = tr.dataset;
-      var ok = (!f.verdict || d.verdict === f.verdict) && hostsMatch(d.hosts, f.host) && tokensMatch(d.tokens, f);
+      var ok = (!f.verdict || d.verdict === f.verdict) && hostsMatch(d.hosts, f.host) && tokensMatch(tr, f);
       tr.hidden = !ok;
       if (ok) { counts.rows += 1; }
     });
     reasons.forEach(function (tr) {
       tr.hidden = !hostsMatch(tr.dataset.host, f.host);
     });
-    sortGroups(f.sort);
+    if (f.sort !== sortedBy) { sortGroups(f.sort); sortedBy = f.sort; }
     shown.textContent = counts.groups + " finding group(s), " + counts.hosts + " host(s) shown";
   }
 
@@ -119,6 +136,7 @@
     });
   }
 
+  var sortedBy = "severity";
   var statusRank = {error: 0, failed: 1, warning: 2, passed: 3, skipped: 4, "": 5};
   function sortGroups(how) {
     document.querySelectorAll("#findings section.section").forEach(function (section) {
@@ -190,6 +208,7 @@
   form.addEventListener("change", apply);
   form.addEventListener("reset", function () { setTimeout(apply, 0); });
   form.addEventListener("submit", function (event) { event.preventDefault(); apply(); });
-  apply();
+  // Nothing is filtered yet: only the count is shown, so that a fleet's page opens at once.
+  shown.textContent = groups.length + " finding group(s), " + hosts.length + " host(s) shown";
   showTarget();
 }());
