@@ -108,6 +108,7 @@ options:
       - The most lines the terminal report prints (unless O(list_hosts) asks for every host). It shows as much
         detail as fits, from every target of every finding on a small fleet down to one line per finding group
         on a large one, and says where the rest is.
+      - At least 40; a smaller value is replaced by the default, with a warning.
     type: int
     default: 180
     ini:
@@ -118,6 +119,7 @@ options:
   examples:
     description:
       - How many example targets a finding group shows in the terminal report when not every target fits.
+      - At least 0 (one line per group); a negative value is replaced by the default, with a warning.
     type: int
     default: 3
     ini:
@@ -161,6 +163,7 @@ class CallbackModule(CallbackBase):
     def __init__(self, display=None, options=None):
         # Set before the base class, which may already call set_options().
         self._formats = list(report.FORMATS)
+        self._limits = {"terminal_lines": 180, "examples": 3}
         self._collector = report.Collector()
         self._running = False
         self._started = False
@@ -176,6 +179,14 @@ class CallbackModule(CallbackBase):
         if unknown:
             self._display.warning("precheck_report: unknown report format(s) %s in 'formats' are ignored; "
                                   "valid formats: %s." % (", ".join(unknown), ", ".join(report.FORMATS)))
+        self._limits = {}
+        for option, lowest, default in (("terminal_lines", 40, 180), ("examples", 0, 3)):
+            value = self.get_option(option)
+            if value < lowest:
+                self._display.warning("precheck_report: %s must be %d or more, got %d; %d is used." % (
+                    option, lowest, value, default))
+                value = default
+            self._limits[option] = value
 
     def v2_playbook_on_start(self, playbook):
         self._running = True
@@ -217,5 +228,5 @@ class CallbackModule(CallbackBase):
         report.publish(self._collector, self._display.display, self._display.warning,
                        output_dir=self.get_option("output_dir"), formats=self._formats,
                        show_passed=self.get_option("show_passed"), list_hosts=self.get_option("list_hosts"),
-                       appendix=self.get_option("markdown_appendix"), max_lines=self.get_option("terminal_lines"),
-                       examples=self.get_option("examples"))
+                       appendix=self.get_option("markdown_appendix"), max_lines=self._limits["terminal_lines"],
+                       examples=self._limits["examples"])

@@ -317,3 +317,11 @@ def test_a_loop_item_failure_names_the_items_own_message(make_callback, tmp_path
     validate_dir(tmp_path)
     for name in report.FILE_NAMES.values():
         assert "login_port: 70000 is out of range" in read(tmp_path, name), name
+
+
+def test_limits_out_of_range_are_a_clear_warning(make_callback):
+    callback, display = make_callback(terminal_lines=5, examples=-1)
+    assert display.warnings == ["precheck_report: terminal_lines must be 40 or more, got 5; 180 is used.",
+                                "precheck_report: examples must be 0 or more, got -1; 3 is used."]
+    run_fleet(callback)
+    assert "BLOCKING FINDINGS" in display.text
