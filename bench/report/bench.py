@@ -88,7 +88,7 @@ class Playbook:
 
 def run_one(hosts, breakdown):
     """One fleet size, in this process: the figures as a dict."""
-    import fleet
+    from ansible_collections.cloudbackup.precheck.tests.support import fleet
     from ansible_collections.cloudbackup.precheck.plugins.plugin_utils import report
 
     output_dir = tempfile.mkdtemp(prefix="precheck-bench-")

@@ -16,7 +16,7 @@ from ansible import constants as C
 
 from ansible_collections.cloudbackup.precheck.plugins.callback import precheck_report
 from ansible_collections.cloudbackup.precheck.plugins.plugin_utils import report
-from report_files import validate_dir
+from ansible_collections.cloudbackup.precheck.tests.support.report_files import validate_dir
 
 # The task result class of the ansible-core being imitated: set by the make_callback fixture.
 FakeResult = None

@@ -15,7 +15,7 @@ import xml.etree.ElementTree as ET
 import pytest
 
 from ansible_collections.cloudbackup.precheck.plugins.plugin_utils import report
-from report_files import validate_json, validate_junit
+from ansible_collections.cloudbackup.precheck.tests.support.report_files import validate_json, validate_junit
 
 NOW = datetime.datetime(2024, 5, 1, 12, 0, 0, tzinfo=datetime.timezone.utc)
 
@@ -593,7 +593,7 @@ def test_a_finding_reported_by_two_tasks_of_one_host_names_the_host_once():
 def test_the_published_schema_goes_with_the_result_schema():
     """A new result schema version (results.py) needs a new version of docs/precheck-report.schema.json."""
     from ansible_collections.cloudbackup.precheck.plugins.module_utils import results as R
-    import report_files
+    from ansible_collections.cloudbackup.precheck.tests.support import report_files
     with open(report_files.JSON_SCHEMA) as handle:
         schema = json.load(handle)
     assert schema["properties"]["result_schema_version"] == {"const": R.SCHEMA_VERSION}
@@ -604,7 +604,7 @@ def test_the_published_schema_goes_with_the_result_schema():
 
 
 def test_an_invalid_document_is_refused_by_the_schema():
-    from report_files import json_errors
+    from ansible_collections.cloudbackup.precheck.tests.support.report_files import json_errors
     doc = json.loads(report.render_json(mixed_report()))
     assert json_errors(doc) == []
     doc["hosts"]["db1"]["results"][0]["status"] = "fine"

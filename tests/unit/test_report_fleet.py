@@ -15,9 +15,9 @@ import yaml
 
 from ansible import constants as C
 
-import fleet
+from ansible_collections.cloudbackup.precheck.tests.support import fleet
 from ansible_collections.cloudbackup.precheck.plugins.callback import precheck_report
-from report_files import validate_dir
+from ansible_collections.cloudbackup.precheck.tests.support.report_files import validate_dir
 
 NAME = "cloudbackup.precheck.precheck_report"
 

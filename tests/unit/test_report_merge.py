@@ -14,7 +14,7 @@ import sys
 import pytest
 
 from ansible_collections.cloudbackup.precheck.plugins.plugin_utils import report, report_merge
-from report_files import validate_dir, validate_json
+from ansible_collections.cloudbackup.precheck.tests.support.report_files import validate_dir, validate_json
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
