@@ -13,8 +13,9 @@ python3 -c 'import venv, ensurepip' 2>/dev/null || debs+=(python3 python3-venv)
 if [ "${1:-}" = "--test" ]; then
   # unixodbc + tdsodbc: pyodbc and the FreeTDS driver; mariadb-server: the MySQL tests' real server;
   # openssl: the test HTTPS endpoint's certificate; openssh-client: the unreachable-host scenario;
-  # git: ansible-test lists the collection's files through it.
-  debs+=(unixodbc tdsodbc mariadb-server openssl openssh-client git)
+  # git: ansible-test lists the collection's files through it; chromium: the HTML report's browser test
+  # (Playwright drives Debian's chromium, its own browser download is not needed).
+  debs+=(unixodbc tdsodbc mariadb-server openssl openssh-client git chromium)
   # golang-go + golang-github-vmware-govmomi-dev: the VMware tests build govmomi's vCenter simulator
   # (tests/support/vcsim) from Debian's sources; no Go module proxy is needed.
   debs+=(golang-go golang-github-vmware-govmomi-dev)

@@ -487,10 +487,10 @@ def outputs():
 
 
 def stale_modules(files):
-    """Module files of items that no longer exist."""
+    """Generated module files of items that no longer exist (hand-written modules are left alone)."""
     wanted = set(path for path in files if path.startswith("plugins/modules/"))
-    return sorted(path for path in (os.path.relpath(p, ROOT) for p in glob.glob(os.path.join(ROOT, "plugins", "modules", "*.py")))
-                  if path not in wanted)
+    paths = (os.path.relpath(p, ROOT) for p in glob.glob(os.path.join(ROOT, "plugins", "modules", "*.py")))
+    return sorted(path for path in paths if path not in wanted and GENERATED in read(path))
 
 
 def main(argv):

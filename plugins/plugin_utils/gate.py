@@ -25,14 +25,22 @@ def normalize(policy):
     return merged
 
 
+def target_matches(target, pattern):
+    """An accepted finding's `target` matches a result's target when it is that target exactly, or a
+    glob (`*`, `?`, `[...]`) that matches it. The exact form comes first, so that any target, also one
+    with `[` (`it's [odd]`, `[::1]:1433/db`), can be accepted as the report prints it."""
+    target, pattern = str(target), str(pattern)
+    return target == pattern or fnmatch.fnmatchcase(target, pattern)
+
+
 def accepted_by(result, accepted_findings):
-    """The accepted finding that covers `result`: same check id, and a target pattern (glob) that
-    matches, or no target at all (the whole check accepted on this host)."""
+    """The accepted finding that covers `result`: same check id, and a target that matches (see
+    target_matches), or no target at all (the whole check accepted on this host)."""
     for entry in accepted_findings:
         if entry.get("check") != result["id"]:
             continue
         pattern = entry.get("target")
-        if pattern is None or fnmatch.fnmatchcase(str(result["target"]), str(pattern)):
+        if pattern is None or target_matches(result["target"], pattern):
             return entry
     return None
 

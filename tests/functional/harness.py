@@ -11,6 +11,7 @@ import xml.etree.ElementTree as ET
 import yaml
 
 import contract
+import report_files
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 VENV_BIN = os.path.dirname(sys.executable)
@@ -23,6 +24,9 @@ class Run:
         self.stderr = proc.stderr
         self.elapsed = elapsed
         self.report_dir = report_dir
+        # Every run that writes a report checks it against the published schemas.
+        if report_dir.exists():
+            report_files.validate_dir(report_dir)
         self.report = self._load(report_dir / "precheck.json", json.load)
         self.junit = self._load(report_dir / "precheck-junit.xml", lambda f: ET.parse(f).getroot())
         self.markdown = self._load(report_dir / "precheck.md", lambda f: f.read())
@@ -76,6 +80,9 @@ def run_playbook(tmp_path, inventory, playbook=PRECHECK_PLAYBOOK, verbosity=0, e
         "ANSIBLE_CONFIG": os.path.join(ROOT, "ansible.cfg"),
         "ANSIBLE_COLLECTIONS_PATH": os.path.join(ROOT, ".venv", "collections"),
         "CLOUDBACKUP_PRECHECK_REPORT_DIR": str(report_dir),
+        # These small fleets' tests read every finding in the terminal report: room for all of them
+        # (the default bound of 180 lines is tested at fleet scale in tests/unit/test_report_fleet.py).
+        "CLOUDBACKUP_PRECHECK_REPORT_TERMINAL_LINES": "5000",
         "ANSIBLE_NOCOLOR": "1",
         "ANSIBLE_HOST_KEY_CHECKING": "False",
         "ANSIBLE_LOCAL_TEMP": str(tmp_path / "ansible-local"),

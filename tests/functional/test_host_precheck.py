@@ -56,7 +56,7 @@ def test_each_failure_cause_reaches_fact_report_and_junit(tmp_path, tls, endpoin
     assert run.report["hosts"]["localhost"]["verdict"] == "blocked"
     assert "(step %s, %s)" % (step, cause) in run.stdout
     assert "localhost is not ready for backup deployment: 1 blocking finding(s)." in run.stdout
-    (case,) = [c for c in run.junit.iter("testcase") if c.get("classname") == "host.oss_connectivity"]
+    (case,) = [c for c in run.junit.iter("testcase") if c.get("classname") == "localhost.host.oss_connectivity"]
     assert case.get("name") == oss and case.find("failure") is not None
     assert "(step %s, %s)" % (step, cause) in case.find("failure").get("message")
 
@@ -86,6 +86,7 @@ def test_mixed_inventory_gate_fails_exactly_the_blocked_host(tmp_path, tls):
     assert run.report["summary"]["not_evaluated"] == 1
     accepted = run.report["hosts"]["accepted"]["accepted"]
     assert [a["accepted_reason"] for a in accepted] == ["storage moves next week"]
+    assert run.results("accepted")[accepted[0]["index"]]["target"] == refused
 
     # The terminal table, the JSON and the JUnit file tell the same story.
     table = run.stdout.split("cloudbackup.precheck report")[1]
@@ -93,7 +94,10 @@ def test_mixed_inventory_gate_fails_exactly_the_blocked_host(tmp_path, tls):
         assert any(line.split()[:2] == [host, verdict.replace("_", " ").split()[0]] for line in table.splitlines() if line.strip()), host
     suites = dict((s.get("name"), s) for s in run.junit.iter("testsuite"))
     assert set(suites) == set(verdicts)
-    assert int(suites["blocked"].get("failures")) == 1 and int(suites["accepted"].get("failures")) == 1
+    # A case fails exactly when its finding blocks: the accepted one is skipped, with its reason.
+    assert int(suites["blocked"].get("failures")) == 1 and int(suites["accepted"].get("failures")) == 0
+    assert [s.get("message") for s in suites["accepted"].iter("skipped") if "storage moves" in s.get("message")] == [
+        "accepted (storage moves next week): %s" % run.result("host.oss_connectivity", refused, "accepted")["message"]]
     assert int(suites["passing"].get("failures")) == 0 and int(suites["passing"].get("errors")) == 0
     assert int(suites["unreachable"].get("errors")) == 1
     assert "not evaluated" in (run.markdown or "")

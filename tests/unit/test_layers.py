@@ -74,6 +74,8 @@ def test_an_engine_imports_the_core_and_lower_layers_of_its_own_package_only():
 def test_modules_import_one_engine_and_the_wrapper():
     for path in files("plugins/modules/*.py"):
         targets = [utils_target(name) for name in imports(path) if utils_target(name)]
+        if not targets:
+            continue  # the documentation of an action plugin (merge_reports)
         engines = set(package for package, _file in targets if package != "core")
         assert len(engines) == 1, "%s imports %s" % (path, targets)
         assert all(f in ("engine", "module") for _package, f in targets), "%s imports %s" % (path, targets)

@@ -7,7 +7,6 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-import json
 import os
 
 import pytest
@@ -17,6 +16,10 @@ from ansible import constants as C
 
 from ansible_collections.cloudbackup.precheck.plugins.callback import precheck_report
 from ansible_collections.cloudbackup.precheck.plugins.plugin_utils import report
+from ansible_collections.cloudbackup.precheck.tests.support.report_files import validate_dir
+
+# The task result class of the ansible-core being imitated: set by the make_callback fixture.
+FakeResult = None
 
 NAME = "cloudbackup.precheck.precheck_report"
 PASSWORD = "S3cr3t-Pa55word"
@@ -47,11 +50,43 @@ class Named:
         return self.name
 
 
-class FakeResult:
+class LegacyResult:
+    """A task result as ansible-core 2.16 to 2.18 pass it: only the underscored attributes."""
+
     def __init__(self, host, task, result):
         self._host = Named(host)
         self._task = Named(task)
         self._result = result
+        self.task_name = task
+
+
+class PublicResult:
+    """A task result as ansible-core 2.19 and later pass it: public accessors; the underscored ones
+    are deprecated (2.23), so touching them fails here."""
+
+    def __init__(self, host, task, result):
+        self._data = (Named(host), Named(task), result)
+        self.task_name = task
+
+    @property
+    def host(self):
+        return self._data[0]
+
+    @property
+    def task(self):
+        return self._data[1]
+
+    @property
+    def result(self):
+        return self._data[2]
+
+    def __getattr__(self, name):
+        raise AssertionError("the callback used the deprecated %s" % name)
+
+
+@pytest.fixture(params=[PublicResult, LegacyResult], ids=["ansible-core-2.19", "ansible-core-2.16"])
+def result_class(request):
+    return request.param
 
 
 class FakeStats:
@@ -64,9 +99,12 @@ class FakePlaybook:
 
 
 @pytest.fixture
-def make_callback(monkeypatch):
+def make_callback(monkeypatch, result_class):
     """A callback configured the way the plugin loader configures it (options from its DOCUMENTATION)."""
-    for variable in ("DIR", "FORMATS", "SHOW_PASSED"):
+    global FakeResult  # pylint: disable=global-statement
+    FakeResult = result_class
+    monkeypatch.setattr(precheck_report.atexit, "register", lambda function: None)
+    for variable in ("DIR", "FORMATS", "SHOW_PASSED", "LIST_HOSTS", "MARKDOWN_APPENDIX", "TERMINAL_LINES", "EXAMPLES"):
         monkeypatch.delenv("CLOUDBACKUP_PRECHECK_REPORT_" + variable, raising=False)
     C.config.initialize_plugin_configuration_definitions(
         "callback", NAME, yaml.safe_load(precheck_report.DOCUMENTATION)["options"])
@@ -82,7 +120,7 @@ def make_callback(monkeypatch):
 
 
 def check(status, target="oss.example:443", check_id="host.oss_connectivity", message=None):
-    return {"id": check_id, "title": "Object storage reachable", "engine": "host", "target": target,
+    return {"id": check_id, "code": "%s/%s" % (check_id, status), "title": "Object storage reachable", "engine": "host", "target": target,
             "status": status, "impact": ["backup", "restore"], "message": message or "%s: %s" % (target, status),
             "remediation": "Allow outbound TCP 443." if status != "passed" else "", "details": {},
             "references": [], "cause": None, "duration_ms": 12}
@@ -140,12 +178,13 @@ def test_the_fleet_report_is_printed_and_written(make_callback, tmp_path):
     for host in ("web2", "web3", "web4"):
         assert rows[host][:2] == ["not", "evaluated"]
     assert "BLOCKING FINDINGS" in text and "blocking on 1 host(s): db1" in text
+    assert "db1: FAILED host.oss_connectivity @ oss.example:443" in text
     assert "web2: task 'Install ODBC driver' failed: No package matching 'tdsodbc'" in text
     assert "web3: unreachable at task 'Gathering Facts'" in text
     assert "web4: every task was skipped" in text
     assert display.warnings == []
 
-    doc = json.loads(read(tmp_path, "precheck.json"))
+    doc = validate_dir(tmp_path)
     assert doc["run_id"] == "run-42"
     assert doc["playbook"] == "precheck.yml"
     assert doc["summary"]["hosts"] == 5 and doc["summary"]["blocked"] == 1 and doc["summary"]["not_evaluated"] == 3
@@ -191,6 +230,7 @@ def test_options_from_the_environment(make_callback, tmp_path, monkeypatch):
     callback, display = make_callback()
     run_fleet(callback)
     assert os.listdir(str(tmp_path / "reports")) == ["precheck-junit.xml"]
+    validate_dir(tmp_path / "reports")
     assert "PASSED CHECKS" in display.text
 
 
@@ -213,6 +253,7 @@ def test_a_broken_format_still_shows_the_verdicts(make_callback, tmp_path, monke
     assert "precheck verdict: web3: not evaluated" in display.text
     assert len(display.warnings) == 1 and "junit" in display.warnings[0]
     assert sorted(os.listdir(str(tmp_path))) == ["precheck.html", "precheck.json", "precheck.md"]
+    validate_dir(tmp_path)
 
 
 def test_an_unwritable_directory_still_prints_the_report(make_callback, tmp_path):
@@ -222,3 +263,65 @@ def test_an_unwritable_directory_still_prints_the_report(make_callback, tmp_path
     run_fleet(callback)
     assert "BLOCKING FINDINGS" in display.text
     assert sorted(w.split()[2] for w in display.warnings) == ["html", "json", "junit", "markdown"]
+
+
+def test_the_files_of_an_earlier_run_are_removed_when_the_playbook_starts(make_callback, tmp_path):
+    for name in report.FILE_NAMES.values():
+        (tmp_path / name).write_text("an earlier run")
+    (tmp_path / "notes.txt").write_text("not ours")
+    callback, display = make_callback(output_dir=str(tmp_path), formats=["json"])
+    callback.v2_playbook_on_start(FakePlaybook())
+    assert sorted(os.listdir(str(tmp_path))) == ["notes.txt"]
+    callback.v2_runner_on_ok(FakeResult("h", "Host checks", module_return(check("passed"))))
+    callback.v2_playbook_on_stats(FakeStats("h"))
+    assert sorted(os.listdir(str(tmp_path))) == ["notes.txt", "precheck.json"]
+
+
+def test_an_interrupted_run_prints_and_writes_what_is_known_marked_interrupted(make_callback, tmp_path):
+    """Ctrl-C: ansible-playbook exits without v2_playbook_on_stats; the exit hook publishes."""
+    callback, display = make_callback(output_dir=str(tmp_path))
+    callback.v2_playbook_on_start(FakePlaybook())
+    failing = check("failed")
+    callback.v2_runner_on_ok(FakeResult("db1", "Host checks", module_return(failing)))
+    callback.v2_runner_on_ok(FakeResult("db1", "Record the precheck", gate_fact([failing], [failing])))
+    callback.v2_runner_on_ok(FakeResult("db2", "Host checks", module_return(check("passed"))))
+    callback.on_exit()
+    text = display.text
+    assert "RUN INTERRUPTED, the report is incomplete: 2 host(s): 0 ready, 1 blocked, 1 not evaluated" in text
+    assert "db2: the run was interrupted before the host's precheck completed" in text
+    doc = validate_dir(tmp_path)
+    assert doc["interrupted"] is True
+    assert doc["hosts"]["db2"]["verdict"] == "not_evaluated" and doc["hosts"]["db1"]["verdict"] == "blocked"
+    assert "RUN INTERRUPTED" in read(tmp_path, "precheck.md")
+    assert "The run was interrupted" in read(tmp_path, "precheck.html")
+    assert 'name="run completed"' in read(tmp_path, "precheck-junit.xml")
+    # The exit hook of a run that finished does nothing.
+    shown = len(display.shown)
+    callback.v2_playbook_on_stats(FakeStats("db1", "db2"))
+    callback.on_exit()
+    assert len(display.shown) == shown + 1
+
+
+def test_a_loop_item_failure_names_the_items_own_message(make_callback, tmp_path):
+    """Ansible says "One or more items failed"; the module's message names the option, in every format."""
+    callback, display = make_callback(output_dir=str(tmp_path))
+    callback.v2_runner_on_failed(FakeResult("db1", "SQL Server | Check each configured instance", {
+        "failed": True, "msg": "One or more items failed", "results": [
+            module_return(check("passed", "SQL1")),
+            {"failed": True, "msg": "login_port: 70000 is out of range (valid ports: 1-65535)", "item": 1,
+             "_ansible_item_label": "reporting"}]}))
+    callback.v2_playbook_on_stats(FakeStats("db1"))
+    assert ("db1: task 'SQL Server | Check each configured instance' failed: item reporting: login_port: 70000 is "
+            "out of range (valid ports: 1-65535)") in " ".join(display.text.split())
+    assert "One or more items failed" not in display.text
+    validate_dir(tmp_path)
+    for name in report.FILE_NAMES.values():
+        assert "login_port: 70000 is out of range" in read(tmp_path, name), name
+
+
+def test_limits_out_of_range_are_a_clear_warning(make_callback):
+    callback, display = make_callback(terminal_lines=5, examples=-1)
+    assert display.warnings == ["precheck_report: terminal_lines must be 40 or more, got 5; 180 is used.",
+                                "precheck_report: examples must be 0 or more, got -1; 3 is used."]
+    run_fleet(callback)
+    assert "BLOCKING FINDINGS" in display.text

@@ -15,14 +15,15 @@ import xml.etree.ElementTree as ET
 import pytest
 
 from ansible_collections.cloudbackup.precheck.plugins.plugin_utils import report
+from ansible_collections.cloudbackup.precheck.tests.support.report_files import validate_json, validate_junit
 
 NOW = datetime.datetime(2024, 5, 1, 12, 0, 0, tzinfo=datetime.timezone.utc)
 
 
 def result(status="failed", check="host.oss_connectivity", target="oss.example:443", message=None,
-           remediation="Open TCP 443.", impact=("backup", "restore")):
+           remediation="Open TCP 443.", impact=("backup", "restore"), code=None):
     return {
-        "id": check, "title": "A check", "engine": check.split(".")[0], "target": target, "status": status,
+        "id": check, "code": "%s/%s" % (check, code or status), "title": "A check", "engine": check.split(".")[0], "target": target, "status": status,
         "impact": list(impact), "message": message or "%s is %s." % (target, status),
         "remediation": remediation if status in ("failed", "error", "warning") else "",
         "details": {}, "references": ["HBR:X"], "cause": "timeout" if status in ("failed", "error") else None,
@@ -55,7 +56,9 @@ def collect(events):
 
 
 def build(events, **kwargs):
-    return report.build_report(collect(events), now=NOW, **kwargs)
+    rep = report.build_report(collect(events), now=NOW, **kwargs)
+    validate_json(json.loads(report.render_json(rep)))
+    return rep
 
 
 def verdicts(rep):
@@ -97,15 +100,18 @@ def test_fact_decides_and_its_results_are_not_counted_twice():
 def test_blocked_fact_and_accepted_findings():
     failing = result("failed")
     accepted = dict(result("failed", target="legacy:443"), accepted_reason="decommissioned next week")
-    gate = fact([failing, result("failed", target="legacy:443")], blocking=[failing], accepted=[accepted])
-    rep = build([("ok", "h", "Set fact", {"ansible_facts": gate})])
+    gate_fact = fact([failing, result("failed", target="legacy:443")], blocking=[failing], accepted=[accepted])
+    rep = build([("ok", "h", "Set fact", {"ansible_facts": gate_fact})])
     host = rep["hosts"]["h"]
     assert host["verdict"] == "blocked"
     assert "host.oss_connectivity" in host["reason"]
-    by_target = dict((g["target"], g) for g in rep["findings"])
-    assert by_target["oss.example:443"]["disposition"] == "blocking"
-    assert by_target["legacy:443"]["disposition"] == "accepted"
-    assert by_target["legacy:443"]["by_disposition"]["accepted"] == [{"host": "h", "reason": "decommissioned next week"}]
+    # Results are stored once; blocking and accepted ones are named by their index.
+    assert host["blocking"] == [0]
+    assert host["accepted"] == [{"index": 1, "accepted_reason": "decommissioned next week"}]
+    by_disposition = dict((g["disposition"], g) for g in rep["findings"])
+    assert sorted(by_disposition) == ["accepted", "blocking"]
+    assert [(o[0], rep.result(o[0], o[1])["target"], o[2]) for o in by_disposition["accepted"].occurrences] == [
+        ("h", "legacy:443", "decommissioned next week")]
 
 
 def test_the_last_fact_wins_and_an_inconsistent_fact_blocks():
@@ -241,31 +247,47 @@ def test_secrets_echoed_by_a_module_are_masked():
 # -- grouping and the fleet model ----------------------------------------------------------------
 
 
-def test_identical_findings_are_grouped_across_hosts():
+def test_findings_are_grouped_by_code_across_targets_and_hosts():
+    """The same problem on different targets and hosts, with messages naming each, is one group."""
+    def simple(host, database):
+        return result("failed", check="sqlserver.recovery_model", target="%s:1433/%s" % (host, database),
+                      message="Database %s on %s is in SIMPLE recovery." % (database, host), code="simple_with_log_planned")
     rep = build([
-        ("ok", "b", "Host checks", {"check_results": [result("failed"), result("passed", target="x")]}),
-        ("ok", "a", "Host checks", {"check_results": [result("failed")]}),
-        ("ok", "c", "Host checks", {"check_results": [result("failed", message="different")]}),
+        ("ok", "b", "SQL", {"check_results": [simple("b", "Sales"), simple("b", "HR"), result("passed", target="x")]}),
+        ("ok", "a", "SQL", {"check_results": [simple("a", "Sales")]}),
+        ("ok", "c", "SQL", {"check_results": [
+            result("failed", check="sqlserver.recovery_model", target="c:1433/Web", code="bulk_logged")]}),
     ])
-    groups = [g for g in rep["findings"] if g["status"] == "failed"]
-    assert len(groups) == 2
-    same = next(g for g in groups if g["message"] != "different")
-    assert same["hosts"] == ["a", "b"]
-    assert same["disposition"] == "no_gate"
+    codes = [(g["code"], g["targets"], g["hosts"]) for g in rep["findings"]]
+    assert codes == [("sqlserver.recovery_model/simple_with_log_planned", 3, ["a", "b"]),
+                     ("sqlserver.recovery_model/bulk_logged", 1, ["c"])]
+    assert all(g["disposition"] == "no_gate" for g in rep["findings"])
     assert all(g["status"] != "passed" for g in rep["findings"])
 
 
-def test_a_finding_blocking_on_one_host_and_accepted_on_another_is_blocking():
+def test_results_without_a_code_are_grouped_by_check_and_status():
+    old = dict(result("failed", target="t1"))
+    del old["code"]
+    other = dict(old, target="t2", message="another message")
+    rep = build([("ok", "h", "Checks", {"check_results": [old, other]})])
+    (group,) = rep["findings"]
+    assert (group["code"], group["targets"]) == ("host.oss_connectivity/failed", 2)
+    assert rep["hosts"]["h"]["results"][0]["code"] == "host.oss_connectivity/failed"
+
+
+def test_a_finding_blocking_on_one_host_and_accepted_on_another_makes_two_groups():
+    """Accepted occurrences never appear under blocking: disposition is part of the group."""
     failing = result("failed")
     accepted = dict(failing, accepted_reason="known")
     rep = build([
         ("ok", "a", "Set fact", {"ansible_facts": fact([failing], blocking=[failing])}),
         ("ok", "b", "Set fact", {"ansible_facts": fact([failing], accepted=[accepted])}),
     ])
-    (group,) = rep["findings"]
-    assert group["disposition"] == "blocking"
-    assert group["by_disposition"]["blocking"] == ["a"]
-    assert group["by_disposition"]["accepted"] == [{"host": "b", "reason": "known"}]
+    assert [(g["disposition"], g["hosts"]) for g in rep["findings"]] == [("blocking", ["a"]), ("accepted", ["b"])]
+    text = report.render_terminal(rep)
+    blocking = text.split("BLOCKING FINDINGS")[1].split("ACCEPTED FINDINGS")[0]
+    assert "b:" not in blocking and " b" not in blocking.replace("blocking on 1 host(s): a", "")
+    assert "accepted on 1 host(s): b (known)" in text
 
 
 def test_findings_are_ordered_by_disposition_then_severity():
@@ -295,20 +317,28 @@ def test_json_structure():
         ("unreachable", "c", "t", {"msg": "down"}),
     ])
     collector.playbooks.append("site.yml")
-    doc = json.loads(report.render_json(report.build_report(collector, now=NOW)))
+    text = report.render_json(report.build_report(collector, now=NOW))
+    assert "\n" not in text.rstrip("\n"), "precheck.json is not pretty-printed"
+    doc = validate_json(json.loads(text))
     assert set(doc) == {"schema_version", "result_schema_version", "run_id", "generated_at", "playbook",
-                        "summary", "hosts", "findings"}
+                        "interrupted", "summary", "checks", "hosts", "findings"}
+    assert (doc["schema_version"], doc["result_schema_version"], doc["interrupted"]) == (2, 2, False)
     assert doc["generated_at"] == "2024-05-01T12:00:00Z"
     assert doc["playbook"] == "site.yml"
     summary = doc["summary"]
     assert (summary["hosts"], summary["ready"], summary["blocked"], summary["not_evaluated"]) == (3, 1, 0, 1)
     assert (summary["passed"], summary["failed"], summary["skipped"], summary["total"]) == (1, 1, 1, 3)
     assert summary["verdicts"] == {"ready": 1, "failed": 1, "not_evaluated": 1}
+    assert summary["findings"] == 2
+    assert doc["checks"] == [{"id": "host.oss_connectivity", "title": "A check", "engine": "host",
+                              "hosts": {"passed": 1, "warning": 0, "failed": 1, "error": 0, "skipped": 0}}]
     assert set(doc["hosts"]["b"]) == {"verdict", "reason", "gated", "summary", "results", "blocking", "accepted",
                                       "run_id", "policy"}
+    assert doc["hosts"]["c"]["reason_group"] == "unreachable at task 't'"
     finding = doc["findings"][0]
     assert finding["hosts"] == ["b"] and finding["status"] == "failed" and finding["remediation"]
-    assert "details" not in finding
+    assert finding["results"] == [{"host": "b", "index": 0}]
+    assert doc["hosts"]["b"]["results"][0] == result("failed")
 
 
 # -- renderings ----------------------------------------------------------------------------------
@@ -327,26 +357,44 @@ def mixed_report():
     ])
 
 
-def test_junit_counts_and_elements():
-    root = ET.fromstring(report.render_junit(mixed_report()).encode("utf-8"))
-    assert root.tag == "testsuites"
+def test_junit_cases_fail_exactly_when_their_finding_blocks():
+    root = validate_junit(report.render_junit(mixed_report()))
+    assert root.tag == "testsuites" and root.get("skipped") is None
     suites = dict((s.get("name"), s) for s in root.findall("testsuite"))
     assert sorted(suites) == ["db1", "web1", "web2"]
     db1 = suites["db1"]
-    assert (db1.get("tests"), db1.get("failures"), db1.get("errors"), db1.get("skipped")) == ("4", "2", "0", "0")
+    # db1 is gated: only its blocking finding fails; the accepted one and the warning are skipped.
+    assert (db1.get("tests"), db1.get("failures"), db1.get("errors"), db1.get("skipped")) == ("4", "1", "0", "2")
     cases = dict(((c.get("classname"), c.get("name")), c) for c in db1.findall("testcase"))
-    failure = cases[("host.oss_connectivity", "oss.example:443")].find("failure")
-    assert failure.get("message") == "oss.example:443 is failed."
+    failure = cases[("db1.host.oss_connectivity", "oss.example:443")].find("failure")
+    assert failure.get("message") == "oss.example:443 is failed." and failure.get("type") == "host.oss_connectivity/failed"
     assert "Open TCP 443." in failure.text
-    assert "retired in May" in cases[("host.oss_connectivity", "legacy:443")].find("failure").text
-    warning = cases[("host.control_network", "route 100.64.0.0/11")]
-    assert warning.find("failure") is None and "warning" in warning.find("system-out").text
-    web1 = suites["web1"]
+    accepted = cases[("db1.host.oss_connectivity", "legacy:443")]
+    assert accepted.find("failure") is None
+    assert accepted.find("skipped").get("message") == "accepted (retired in May): legacy:443 is failed."
+    warning = cases[("db1.host.control_network", "route 100.64.0.0/11")]
+    assert warning.find("failure") is None and warning.find("skipped").get("message").startswith("warning, does not block")
+    passed = cases[("db1.host.oss_connectivity", "p")]
+    assert list(passed) == []
+    properties = dict((p.get("name"), p.get("value")) for p in db1.find("properties"))
+    assert properties["verdict"] == "blocked"
+    web1 = suites["web1"]  # no gate: the error fails its case
     assert (web1.get("tests"), web1.get("errors"), web1.get("skipped")) == ("2", "1", "1")
     web2 = suites["web2"]
     (case,) = web2.findall("testcase")
     assert "ssh: connect timed out" in case.find("error").get("message")
-    assert (root.get("tests"), root.get("failures"), root.get("errors"), root.get("skipped")) == ("7", "2", "2", "1")
+    assert (root.get("tests"), root.get("failures"), root.get("errors")) == ("7", "1", "2")
+    names = [(c.get("classname"), c.get("name")) for c in root.iter("testcase")]
+    assert len(names) == len(set(names))
+
+
+def test_junit_class_names_keep_hosts_apart():
+    """The same check and target on two hosts are two distinct cases (Jenkins keys by class and name)."""
+    rep = build([("ok", h, "Checks", {"check_results": [result("failed", target="localhost:1433/master")]})
+                 for h in ("db1.example.com", "db2.example.com")])
+    root = validate_junit(report.render_junit(rep))
+    assert sorted(c.get("classname") for c in root.iter("testcase")) == [
+        "db1_example_com.host.oss_connectivity", "db2_example_com.host.oss_connectivity"]
 
 
 def test_junit_survives_characters_xml_cannot_carry():
@@ -360,10 +408,14 @@ def test_markdown_content():
     assert "| db1 | blocked | 1 | 1 | 2 | 0 | 0 |" in text
     assert "| web2 | not evaluated | 0 | 0 | 0 | 0 | 0 |" in text
     blocking = text.split("## Blocking findings")[1].split("\n## ")[0]
-    assert "`host.oss_connectivity` on `oss.example:443`" in blocking and "Remediation: Open TCP 443." in blocking
-    assert "## Accepted findings" in text and "db1 (retired in May)" in text
-    assert "## Not evaluated" in text and "| web2 | unreachable at task 'Gathering Facts'" in text
+    assert "### FAILED `host.oss_connectivity/failed`: 1 target(s) on 1 host(s)" in blocking
+    assert "| db1 | `oss.example:443` | oss.example:443 is failed. | Open TCP 443. |" in blocking
+    assert "legacy" not in blocking
+    accepted = text.split("## Accepted findings")[1].split("\n## ")[0]
+    assert "| db1 | `legacy:443` | legacy:443 is failed. | Open TCP 443. | retired in May |" in accepted
+    assert "## Not evaluated" in text and "| unreachable at task 'Gathering Facts' | 1: web2 |" in text
     assert "## Findings on hosts without a gate" in text
+    assert "## Checks" in text and "| `host.oss_connectivity` | A check | 2 |" in text
 
 
 def test_markdown_escapes_table_cells():
@@ -372,28 +424,51 @@ def test_markdown_escapes_table_cells():
 
 
 def test_terminal_report():
-    text = report.render_terminal(mixed_report(), files=["/out/precheck.json"])
+    text = report.render_terminal(mixed_report(), files=["/out/precheck.json", "/out/precheck.html"])
     lines = text.splitlines()
     assert all(len(line) <= report.WIDTH for line in lines), [line for line in lines if len(line) > report.WIDTH]
+    assert lines[2] == "3 host(s): 0 ready, 1 blocked, 1 not evaluated, 1 error (no gate)"
+    checks = lines[lines.index(next(line for line in lines if line.startswith("CHECK"))):][:3]
+    assert checks[1].split() == ["host.control_network", "1", "0", "1", "0", "0", "0"]
+    assert checks[2].split() == ["host.oss_connectivity", "2", "0", "0", "1", "1", "0"]
     table = lines[lines.index(next(line for line in lines if line.startswith("HOST"))):][:4]
     assert table[1].split()[:2] == ["web2", "not"]
     assert table[2].split()[:2] == ["db1", "blocked"]
     assert table[3].split()[:2] == ["web1", "error"]
-    assert "BLOCKING FINDINGS" in text and "ACCEPTED FINDINGS" in text
+    blocking = text.split("BLOCKING FINDINGS")[1].split("\n\n")[0]
+    assert "db1: FAILED host.oss_connectivity @ oss.example:443" in blocking and "legacy" not in blocking
+    assert "Fix: Open TCP 443." in blocking
     assert "accepted on 1 host(s): db1 (retired in May)" in text
     assert "cloudbackup_precheck_accepted_findings:" in text
-    assert "{check: host.oss_connectivity, target: 'oss.example:443'" in text
+    assert "      - check: host.oss_connectivity\n        target: 'oss.example:443'\n" in text
     assert "cloudbackup_precheck_skip: [host.oss_connectivity]" in text
     assert "NOT EVALUATED" in text and "web2: unreachable at task 'Gathering Facts'" in text
-    assert "/out/precheck.json" in text
+    assert "/out/precheck.json" in text and "with filters: /out/precheck.html" in text
     assert "PASSED CHECKS" not in text
-    assert "PASSED CHECKS: 1" in report.render_terminal(mixed_report(), show_passed=True)
+    passed = report.render_terminal(mixed_report(), show_passed=True)
+    assert "PASSED host.oss_connectivity: 1 target(s) on 1 host(s)" in passed
 
 
 def test_long_host_lists_are_shortened_in_the_terminal():
-    rep = build([("ok", "h%02d" % i, "Checks", {"check_results": [result("failed")]}) for i in range(30)])
+    rep = build([("ok", "h%02d" % i, "Checks", {"check_results": [result("failed", target="t%d" % i)]})
+                 for i in range(30)])
     text = " ".join(report.render_terminal(rep).split())
-    assert "no gate ran on 30 host(s): h00, h01" in text and "h11 and 18 more" in text
+    assert "no gate ran on 30 host(s): h00, h01" in text and "h07 and 22 more" in text
+    assert "FAILED host.oss_connectivity/failed: 30 target(s) on 30 host(s)" in text
+    # A small fleet shows every target in detail.
+    assert all("h%02d: FAILED host.oss_connectivity @ t%d" % (i, i) in text for i in range(30))
+
+
+def test_the_terminal_report_degrades_to_fit_its_line_budget():
+    checks = [result("failed", check="host.c%02d" % c, target="t%d" % i, code="kind")
+              for c in range(25) for i in range(4)]
+    rep = build([("ok", "h%03d" % h, "Checks", {"check_results": checks}) for h in range(40)])
+    for budget in (60, 120, 180):
+        lines = report.render_terminal(rep, max_lines=budget).splitlines()
+        assert len(lines) <= budget, (budget, len(lines))
+    text = report.render_terminal(rep, max_lines=60)
+    assert "more problem(s): see precheck.md or precheck.html" in text
+    assert len(report.render_terminal(rep, list_hosts=True, max_lines=60).splitlines()) > 60  # asked for every host
 
 
 def test_parse_formats():
@@ -489,12 +564,22 @@ def test_a_model_crash_still_prints_a_verdict_per_host(monkeypatch):
 
 def test_html_page_escapes_everything_and_shows_verdicts_and_fixes():
     collector = report.Collector()
-    hostile = dict(result("failed"), message="<script>alert(1)</script> & co", remediation="ALTER DATABASE [a<b]")
-    collector.task_ok("db<1>", "Checks", {"check_results": [hostile]})
+    hostile = dict(result("failed"), message="<script>alert(1)</script> & co", remediation="ALTER DATABASE [a<b]",
+                   target="it's \"[odd]\"")
+    collector.task_ok("db<1>", "Checks", {"check_results": [hostile, result("passed", target="<p>")]})
     page = report.render_html(report.build_report(collector))
-    assert "<script>" not in page and "&lt;script&gt;alert(1)&lt;/script&gt; &amp; co" in page
-    assert "db&lt;1&gt;" in page and "ALTER DATABASE [a&lt;b]" in page
+    assert "<script>alert" not in page and "&lt;script&gt;alert(1)&lt;/script&gt; &amp; co" in page
+    assert "db&lt;1&gt;" in page and "ALTER DATABASE [a&lt;b]" in page and "&lt;p&gt;" in page
+    assert "it&#x27;s &quot;[odd]&quot;" in page
     assert page.startswith("<!DOCTYPE html>") and page.rstrip().endswith("</html>")
+    assert page.count("<script>") == 1 and "src=" not in page and "http://" not in page and "https://" not in page
+
+
+def test_html_host_ids_are_distinct_and_valid():
+    from ansible_collections.cloudbackup.precheck.plugins.plugin_utils import report_html
+    names = ["db1", "db 1", "db~20~1", "db/1", "d\u00e9"]
+    ids = [report_html.host_id(n) for n in names]
+    assert len(set(ids)) == len(ids) and all(" " not in i for i in ids)
 
 
 def test_a_finding_reported_by_two_tasks_of_one_host_names_the_host_once():
@@ -502,4 +587,27 @@ def test_a_finding_reported_by_two_tasks_of_one_host_names_the_host_once():
     for task in ("Checks", "Checks again"):
         collector.task_ok("db1", task, {"check_results": [result("failed")]})
     (group,) = report.build_report(collector)["findings"]
-    assert group["hosts"] == ["db1"] and group["by_disposition"]["no_gate"] == ["db1"]
+    assert group["hosts"] == ["db1"] and group["targets"] == 1
+
+
+def test_the_published_schema_goes_with_the_result_schema():
+    """A new result schema version (results.py) needs a new version of docs/precheck-report.schema.json."""
+    from ansible_collections.cloudbackup.precheck.plugins.module_utils.core import results as R
+    from ansible_collections.cloudbackup.precheck.tests.support import report_files
+    with open(report_files.JSON_SCHEMA) as handle:
+        schema = json.load(handle)
+    assert schema["properties"]["result_schema_version"] == {"const": R.SCHEMA_VERSION}
+    assert schema["properties"]["schema_version"] == {"const": report.REPORT_SCHEMA_VERSION}
+    assert sorted(schema["$defs"]["result"]["properties"]) == sorted(R.RESULT_KEYS)
+    assert schema["$defs"]["status"]["enum"] == list(R.STATUSES)
+    assert schema["$defs"]["impact"]["enum"] == list(R.IMPACTS)
+
+
+def test_an_invalid_document_is_refused_by_the_schema():
+    from ansible_collections.cloudbackup.precheck.tests.support.report_files import json_errors
+    doc = json.loads(report.render_json(mixed_report()))
+    assert json_errors(doc) == []
+    doc["hosts"]["db1"]["results"][0]["status"] = "fine"
+    del doc["summary"]["ready"]
+    errors = json_errors(doc)
+    assert any("hosts/db1/results/0/status" in e for e in errors) and any("'ready' is a required" in e for e in errors)
