@@ -18,7 +18,7 @@ from ansible_collections.cloudbackup.precheck.plugins.module_utils import sqlser
 from ansible_collections.cloudbackup.precheck.plugins.module_utils import sqlserver_ha_checks as ha
 from ansible_collections.cloudbackup.precheck.plugins.module_utils import sqlserver_restore_checks as restore
 from ansible_collections.cloudbackup.precheck.plugins.module_utils.registry import PrecheckError
-from sqlserver_rows import db, one
+from ansible_collections.cloudbackup.precheck.tests.unit.sqlserver_rows import db, one
 from tds_server import TdsServer
 
 LABEL = "sql01:1433"

@@ -8,7 +8,7 @@ from ansible_collections.cloudbackup.precheck.plugins.module_utils import sqlser
 from ansible_collections.cloudbackup.precheck.plugins.module_utils import sqlserver_conn
 from ansible_collections.cloudbackup.precheck.plugins.module_utils import sqlserver_engine
 from ansible_collections.cloudbackup.precheck.plugins.module_utils.registry import PrecheckError
-from sqlserver_rows import db, one
+from ansible_collections.cloudbackup.precheck.tests.unit.sqlserver_rows import db, one
 
 LABEL = "sql01:1433"
 ALL = ["full", "differential", "log"]
