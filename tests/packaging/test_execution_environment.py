@@ -9,7 +9,7 @@ import sys
 
 import yaml
 
-from conftest import ROOT, run, tool
+from collection_files import ROOT, run, tool
 
 EXAMPLE = os.path.join(ROOT, "examples", "execution-environment")
 

@@ -9,7 +9,7 @@ import tarfile
 
 import yaml
 
-from conftest import ROOT, checkout_files, gitignore_plants, run, tool
+from collection_files import ROOT, checkout_files, gitignore_plants, run, tool
 
 # Files of a checkout that only serve its development (galaxy.yml's build_ignore); galaxy.yml itself
 # becomes MANIFEST.json.
@@ -36,8 +36,9 @@ def test_the_tarball_is_named_by_galaxy_yml(tarball):
 def test_the_tarball_holds_the_checkout_and_nothing_it_accumulated(tarball):
     listed = members(tarball)
     expected = set(checkout_files()) - DEV_ONLY
-    assert not (listed - expected - GENERATED), "shipped but not part of a clean checkout"
-    assert not (expected - listed), "part of the checkout but not shipped"
+    extra, missing = sorted(listed - expected - GENERATED), sorted(expected - listed)
+    assert not extra, "shipped but not part of a clean checkout (add to build_ignore): %s" % extra
+    assert not missing, "part of the checkout but not shipped: %s" % missing
     planted = set(gitignore_plants())
     assert planted and not planted & listed
     for required in ("LICENSES/GPL-3.0-or-later.txt", "README.md", "CONTRIBUTING.md", "CHANGELOG.rst",
