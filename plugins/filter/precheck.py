@@ -11,7 +11,7 @@ import datetime
 
 from ansible.errors import AnsibleFilterError
 
-from ansible_collections.cloudbackup.precheck.plugins.module_utils import results as R
+from ansible_collections.cloudbackup.precheck.plugins.module_utils.core import results as R
 from ansible_collections.cloudbackup.precheck.plugins.plugin_utils import gate
 
 

@@ -9,7 +9,7 @@ __metaclass__ = type
 
 import fnmatch
 
-from ansible_collections.cloudbackup.precheck.plugins.module_utils import results as R
+from ansible_collections.cloudbackup.precheck.plugins.module_utils.core import results as R
 
 DEFAULT_POLICY = {
     "block_on": list(R.IMPACTS),

@@ -22,7 +22,7 @@ import textwrap
 import uuid
 import xml.etree.ElementTree as ET
 
-from ansible_collections.cloudbackup.precheck.plugins.module_utils import results as R
+from ansible_collections.cloudbackup.precheck.plugins.module_utils.core import results as R
 from ansible_collections.cloudbackup.precheck.plugins.plugin_utils import report_html
 
 # The layout of precheck.json; the result dicts inside it follow R.SCHEMA_VERSION.

@@ -405,11 +405,12 @@ def test_real_driver_connection_faults_through_ansible(tmp_path):
 
 
 def direct_connect(port, timeout):
-    from ansible_collections.cloudbackup.precheck.plugins.module_utils import oracle_checks, oracle_conn
-    from ansible_collections.cloudbackup.precheck.plugins.module_utils.registry import PrecheckError
-    params = dict((k, copy.deepcopy(v.get("default"))) for k, v in oracle_checks.ORACLE_ARGS.items())
+    from ansible_collections.cloudbackup.precheck.plugins.module_utils.oracle import connection as oracle_conn
+    from ansible_collections.cloudbackup.precheck.plugins.module_utils.oracle import engine as oracle_engine
+    from ansible_collections.cloudbackup.precheck.plugins.module_utils.core.registry import PrecheckError
+    params = dict((k, copy.deepcopy(v.get("default"))) for k, v in oracle_engine.ENGINE.argument_spec.items())
     params.update(login(login_host="127.0.0.1", login_port=port, connect_timeout=timeout))
-    assert oracle_checks.validate(params) == []
+    assert oracle_engine.validate(params) == []
     started = time.monotonic()
     with pytest.raises(PrecheckError) as caught:
         oracle_conn.open_connection(params, "ORCL")

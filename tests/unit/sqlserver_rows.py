@@ -1,13 +1,13 @@
 """Row builders shared by the SQL Server unit tests: sys.databases rows as the context returns them."""
 
-from ansible_collections.cloudbackup.precheck.plugins.module_utils import sqlserver_checks
+from ansible_collections.cloudbackup.precheck.plugins.module_utils.sqlserver import gathering as sqlserver_gathering
 
 
 def db(name, database_id=5, state="ONLINE", model="FULL", read_only=False, standby=False, source=None, **extra):
     row = {"name": name, "database_id": database_id, "state_desc": state, "recovery_model_desc": model,
            "is_read_only": read_only, "is_in_standby": standby, "source_database_id": source}
     row.update(extra)
-    return sqlserver_checks.normalize_database(row)
+    return sqlserver_gathering.normalize_database(row)
 
 
 def one(results):

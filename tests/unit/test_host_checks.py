@@ -7,7 +7,9 @@ import time
 import pytest
 
 import endpoints
-from ansible_collections.cloudbackup.precheck.plugins.module_utils import host_checks, probes
+from ansible_collections.cloudbackup.precheck.plugins.module_utils.host import checks as host_checks
+from ansible_collections.cloudbackup.precheck.plugins.module_utils.core import probes
+from ansible_collections.cloudbackup.precheck.plugins.module_utils.host import engine as host_engine
 
 COLLECTIONS = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))),
                            ".venv", "collections")
@@ -48,7 +50,7 @@ def test_parse_endpoint_rejects_with_the_option_and_valid_forms(value, message):
 
 
 def test_validate_names_each_bad_option():
-    problems = host_checks.validate(params(timeout=-1, region="Hangzhou", oss_endpoint="x:70000",
+    problems = host_engine.validate(params(timeout=-1, region="Hangzhou", oss_endpoint="x:70000",
                                            control_endpoints=["ok.example.com:443", "noport.example.com"],
                                            control_route_addresses=["10.0.0.1", "nope"]))
     text = "\n".join(problems)
@@ -59,7 +61,7 @@ def test_validate_names_each_bad_option():
     assert "control_route_addresses: 10.0.0.1 is outside 100.64.0.0/10" in text
     assert "control_route_addresses: 'nope' is not an IPv4 address" in text
     assert len(problems) == 6
-    assert host_checks.validate(params(region="cn-hangzhou")) == []
+    assert host_engine.validate(params(region="cn-hangzhou")) == []
 
 
 def test_region_gives_the_internal_endpoint_and_explicit_endpoint_wins():
@@ -141,7 +143,7 @@ def test_route_lookup_in_a_namespace_with_blackhole_and_unreachable_routes():
         for route in (["blackhole", "100.64.0.0/11"], ["unreachable", "100.96.0.0/11"]):
             subprocess.run(["ip", "-n", ns, "route", "add"] + route, check=True)
         code = ("import json, sys; sys.path.insert(0, %r); "
-                "from ansible_collections.cloudbackup.precheck.plugins.module_utils import probes; "
+                "from ansible_collections.cloudbackup.precheck.plugins.module_utils.core import probes; "
                 "print(json.dumps([probes.route_lookup(a, 3) for a in ('100.64.0.1', '100.96.0.1', '10.0.0.1')]))"
                 % COLLECTIONS)
         out = subprocess.run(["ip", "netns", "exec", ns, sys.executable, "-c", code], check=True,
@@ -149,3 +151,32 @@ def test_route_lookup_in_a_namespace_with_blackhole_and_unreachable_routes():
     finally:
         subprocess.run(["ip", "netns", "del", ns], check=False)
     assert [r["type"] for r in json.loads(out)] == ["blackhole", "unreachable", "no_route"]
+
+
+def elf_header(path, elf_class):
+    path.write_bytes(b"\x7fELF" + bytes([elf_class]) + b"\x01\x01" + b"\x00" * 57)
+    return str(path)
+
+
+def test_elf_bits_reads_the_class_of_an_executable(tmp_path):
+    assert host_checks.elf_bits(elf_header(tmp_path / "sh64", 2)) == 64
+    assert host_checks.elf_bits(elf_header(tmp_path / "sh32", 1)) == 32
+    (tmp_path / "script").write_text("#!/bin/sh\n")
+    assert host_checks.elf_bits(str(tmp_path / "script")) is None
+    assert host_checks.elf_bits(str(tmp_path / "missing")) is None
+
+
+@pytest.mark.parametrize("machine, bits, status, code, words", [
+    ("x86_64", 64, "passed", "host.arch_64bit/passed", "is 64-bit: kernel x86_64"),
+    ("aarch64", 64, "passed", "host.arch_64bit/passed", "userspace ELF64"),
+    ("i686", 32, "failed", "host.arch_64bit/kernel_32bit", "32-bit kernel (i686)"),
+    ("armv7l", None, "failed", "host.arch_64bit/kernel_32bit", "supports no 32-bit system"),
+    ("x86_64", 32, "failed", "host.arch_64bit/userspace_32bit", "32-bit userspace (/bin/sh is ELF32)"),
+    ("x86_64", None, "warning", "host.arch_64bit/userspace_unknown", "cannot be ruled out"),
+])
+def test_judge_arch_64bit(machine, bits, status, code, words):
+    (outcome,) = host_checks.judge_arch_64bit(machine, bits, "/bin/sh", "web01")
+    assert outcome["status"] == status and "host.arch_64bit/" + outcome["code"] == code
+    assert words in outcome["message"] and outcome["target"] == "web01"
+    if status != "passed":
+        assert outcome["remediation"]

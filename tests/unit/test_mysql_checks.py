@@ -8,10 +8,13 @@ import time
 
 import pytest
 
-from ansible_collections.cloudbackup.precheck.plugins.module_utils import mysql_checks as M
-from ansible_collections.cloudbackup.precheck.plugins.module_utils import mysql_conn as C
-from ansible_collections.cloudbackup.precheck.plugins.module_utils import registry
-from ansible_collections.cloudbackup.precheck.plugins.module_utils.registry import PrecheckError
+from ansible_collections.cloudbackup.precheck.plugins.module_utils.mysql import checks as M
+from ansible_collections.cloudbackup.precheck.plugins.module_utils.mysql import connection as C
+from ansible_collections.cloudbackup.precheck.plugins.module_utils.core import registry
+from ansible_collections.cloudbackup.precheck.plugins.module_utils.core import runner
+from ansible_collections.cloudbackup.precheck.plugins.module_utils.core.registry import PrecheckError
+from ansible_collections.cloudbackup.precheck.plugins.module_utils.mysql import engine as mysql_engine
+from ansible_collections.cloudbackup.precheck.plugins.module_utils.mysql import gathering as mysql_gathering
 
 pymysql = pytest.importorskip("pymysql")
 
@@ -19,14 +22,27 @@ TARGET = "db1:3306"
 
 
 def server(version, comment=""):
-    return M.parse_server_version(version, comment)
+    return mysql_gathering.parse_server_version(version, comment)
 
 
 def params(**overrides):
-    values = dict((name, spec.get("default")) for name, spec in M.MYSQL_ARGS.items())
+    values = dict((name, spec.get("default")) for name, spec in mysql_engine.ENGINE.argument_spec.items())
     values["config_file"] = None  # no option file unless a test gives one
     values.update(overrides)
     return values
+
+
+def test_judge_connection_names_the_server_the_account_and_tls():
+    server = mysql_gathering.parse_server_version("10.11.6-MariaDB-0+deb12u1", "Debian 12")
+    server.update(current_user="backup@localhost", tls_cipher="TLS_AES_256_GCM_SHA384", connect_ms=12)
+    settings = {"unix_socket": None, "effective_user": "backup", "config_file": None}
+    (result,) = M.judge_connection(server, settings, "db1:3306")
+    assert result["status"] == "passed" and result["target"] == "db1:3306"
+    assert result["message"] == ("Connected to MariaDB 10.11.6 at db1:3306 over TCP as 'backup'@'localhost' in 12 ms "
+                                 "(TLS TLS_AES_256_GCM_SHA384).")
+    (over_socket,) = M.judge_connection(dict(server, tls_cipher=None), dict(settings, unix_socket="/run/mysqld.sock"),
+                                        "/run/mysqld.sock")
+    assert "over socket /run/mysqld.sock" in over_socket["message"] and "(no TLS)" in over_socket["message"]
 
 
 # -- versions ---------------------------------------------------------------------------------
@@ -42,14 +58,14 @@ def params(**overrides):
     ("8.0", "", "mysql", (8, 0, 0), None),
 ])
 def test_parse_server_version(version, comment, flavour, numbers, distribution):
-    parsed = M.parse_server_version(version, comment)
+    parsed = mysql_gathering.parse_server_version(version, comment)
     assert parsed["flavour"] == flavour
     assert parsed["version"] == numbers
     assert parsed["distribution"] == distribution
 
 
 def test_unreadable_version_is_kept_raw():
-    parsed = M.parse_server_version("banana", "")
+    parsed = mysql_gathering.parse_server_version("banana", "")
     assert parsed["version"] is None and parsed["version_text"] == "banana"
 
 
@@ -261,17 +277,17 @@ def test_missing_privileges_with_roles_warn_instead_of_fail():
 
 
 def test_account_quoting_and_splitting():
-    assert M.split_account("bk@%") == ("bk", "%")
-    assert M.split_account("odd@name@localhost") == ("odd@name", "localhost")
-    assert M.split_account("bk") == ("bk", "%")
-    assert M.split_account("'bk'@'10.0.0.%'") == ("bk", "10.0.0.%")
-    assert M.quote_account("o'brien", "%") == "'o''brien'@'%'"
+    assert mysql_gathering.split_account("bk@%") == ("bk", "%")
+    assert mysql_gathering.split_account("odd@name@localhost") == ("odd@name", "localhost")
+    assert mysql_gathering.split_account("bk") == ("bk", "%")
+    assert mysql_gathering.split_account("'bk'@'10.0.0.%'") == ("bk", "10.0.0.%")
+    assert mysql_gathering.quote_account("o'brien", "%") == "'o''brien'@'%'"
 
 
 # -- validation -------------------------------------------------------------------------------
 
 def test_default_params_are_valid():
-    assert M.validate(params()) == []
+    assert mysql_engine.validate(params()) == []
 
 
 @pytest.mark.parametrize("overrides, fragment", [
@@ -289,7 +305,7 @@ def test_default_params_are_valid():
     ({"login_host": " "}, "login_host: must not be empty"),
 ])
 def test_validate_names_the_option_and_valid_values(overrides, fragment):
-    problems = M.validate(params(**overrides))
+    problems = mysql_engine.validate(params(**overrides))
     assert any(fragment in problem for problem in problems), problems
 
 
@@ -330,12 +346,12 @@ def test_parse_option_file_reads_client_groups_only():
 def test_settings_options_win_over_file_and_file_password_is_a_secret(tmp_path):
     path = tmp_path / "my.cnf"
     path.write_text("[client]\nuser = fileuser\npassword = file-secret-123\nsocket = /tmp/x.sock\n")
-    ctx = M.MysqlContext(params(config_file=str(path), login_user="explicit"))
+    ctx = mysql_gathering.MysqlContext(params(config_file=str(path), login_user="explicit"))
     assert ctx.settings["user"] == "explicit"
     assert ctx.settings["password"] == "file-secret-123"
     assert ctx.settings["unix_socket"] == "/tmp/x.sock" and ctx.target == "/tmp/x.sock"
     assert "file-secret-123" in ctx.secrets
-    remote = M.MysqlContext(params(config_file=str(path), login_host="db1", login_port=3307))
+    remote = mysql_gathering.MysqlContext(params(config_file=str(path), login_host="db1", login_port=3307))
     assert remote.settings["unix_socket"] is None and remote.target == "db1:3307"
 
 
@@ -465,7 +481,7 @@ def test_silent_listener_times_out_within_connect_timeout():
 
 def context_with(data, **overrides):
     """A MysqlContext whose gathering is already done: `data` fills the memo cache."""
-    ctx = M.MysqlContext(params(login_host="db1", login_password="hunter2-secret", **overrides))
+    ctx = mysql_gathering.MysqlContext(params(login_host="db1", login_password="hunter2-secret", **overrides))
     for key, value in data.items():
         ctx._cache[key] = (value, None)
     return ctx
@@ -479,13 +495,13 @@ def mariadb_data(grants, variables=None):
 
 def run_all(ctx, names=("all",)):
     selected, skipped = registry.select("mysql", list(names))
-    return dict((r["id"], r) for r in registry.run_checks(selected, ctx, skipped))
+    return dict((r["id"], r) for r in runner.run_checks(selected, ctx, skipped))
 
 
 def test_engine_registers_the_four_items():
     assert sorted(c.id for c in registry.checks_for("mysql")) == [
         "mysql.binlog", "mysql.connection", "mysql.privileges", "mysql.version"]
-    assert M.ENGINE.name == "mysql" and M.ENGINE.argument_spec["login_password"]["no_log"] is True
+    assert mysql_engine.ENGINE.name == "mysql" and mysql_engine.ENGINE.argument_spec["login_password"]["no_log"] is True
 
 
 def test_all_items_run_on_gathered_data():
@@ -519,7 +535,7 @@ def test_backup_user_that_does_not_exist_fails():
 def test_skip_by_tag_reports_skipped():
     ctx = context_with(mariadb_data(MARIADB_GRANTS))
     selected, skipped = registry.select("mysql", ["all"], ["@logging"])
-    results = dict((r["id"], r) for r in registry.run_checks(selected, ctx, skipped))
+    results = dict((r["id"], r) for r in runner.run_checks(selected, ctx, skipped))
     assert results["mysql.binlog"]["status"] == "skipped"
     assert [results[c]["status"] for c in ("mysql.connection", "mysql.version", "mysql.privileges")] == ["passed"] * 3
 

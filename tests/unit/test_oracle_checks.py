@@ -7,16 +7,19 @@ import time
 
 import pytest
 
-from ansible_collections.cloudbackup.precheck.plugins.module_utils import oracle_checks as oc
-from ansible_collections.cloudbackup.precheck.plugins.module_utils import oracle_conn as conn
-from ansible_collections.cloudbackup.precheck.plugins.module_utils import registry
-from ansible_collections.cloudbackup.precheck.plugins.module_utils.registry import PrecheckError
+from ansible_collections.cloudbackup.precheck.plugins.module_utils.oracle import checks as oc
+from ansible_collections.cloudbackup.precheck.plugins.module_utils.oracle import connection as conn
+from ansible_collections.cloudbackup.precheck.plugins.module_utils.core import registry
+from ansible_collections.cloudbackup.precheck.plugins.module_utils.core import runner
+from ansible_collections.cloudbackup.precheck.plugins.module_utils.core.registry import PrecheckError
+from ansible_collections.cloudbackup.precheck.plugins.module_utils.oracle import engine as oracle_engine
+from ansible_collections.cloudbackup.precheck.plugins.module_utils.oracle import gathering as oracle_gathering
 
 LABEL = "ORCL"
 
 
 def params(**changes):
-    values = dict((k, copy.deepcopy(v.get("default"))) for k, v in oc.ORACLE_ARGS.items())
+    values = dict((k, copy.deepcopy(v.get("default"))) for k, v in oracle_engine.ENGINE.argument_spec.items())
     values.update(login_host="db01", service_name="ORCL", login_user="c##bkp", login_password="pw-unit-1")
     values.update(changes)
     return values
@@ -420,10 +423,10 @@ def test_listener_refusal_names_the_endpoint():
 # --- options -------------------------------------------------------------------------------------
 
 def test_valid_options_have_no_problems():
-    assert oc.validate(params()) == []
-    assert oc.validate(params(login_host=None, service_name=None, dsn="db01:1521/ORCL")) == []
-    assert oc.validate(params(login_user=None, login_password=None, service_name=None, login_host=None,
-                              mode="sysdba")) == []      # OS authentication, local bequeath
+    assert oracle_engine.validate(params()) == []
+    assert oracle_engine.validate(params(login_host=None, service_name=None, dsn="db01:1521/ORCL")) == []
+    assert oracle_engine.validate(params(login_user=None, login_password=None, service_name=None, login_host=None,
+                                         mode="sysdba")) == []      # OS authentication, local bequeath
 
 
 @pytest.mark.parametrize("changes, expected", [
@@ -441,12 +444,12 @@ def test_valid_options_have_no_problems():
     (dict(recovery_area_fail_percent=120), "recovery_area_fail_percent: must be a percentage"),
 ])
 def test_invalid_options_name_the_option_and_valid_values(changes, expected):
-    problems = oc.validate(params(**changes))
+    problems = oracle_engine.validate(params(**changes))
     assert any(p.startswith(expected) for p in problems), problems
 
 
 def test_dsn_with_credentials_is_refused_without_echoing_it():
-    problems = oc.validate(params(login_host=None, service_name=None, dsn="scott/tiger-secret@db01/ORCL"))
+    problems = oracle_engine.validate(params(login_host=None, service_name=None, dsn="scott/tiger-secret@db01/ORCL"))
     assert any(p.startswith("dsn: must not contain credentials") for p in problems)
     assert not any("tiger-secret" in p for p in problems)
 
@@ -511,7 +514,7 @@ class FakeConnection:
 
 
 def context_with(answers, **changes):
-    ctx = conn.OracleContext(params(**changes))
+    ctx = oracle_gathering.OracleContext(params(**changes))
     fake_connection = FakeConnection(answers)
     ctx._cache["connection"] = ((fake_connection, {"driver_mode": "thin"}), None)
     return ctx, fake_connection
@@ -525,14 +528,14 @@ def test_each_query_is_gathered_once_per_connection():
             (1, "ORCL", "ARCHIVELOG", "READ WRITE", "PRIMARY", "NO")]
     ctx, fake_connection = context_with(answers)
     for _attempt in range(3):
-        assert oc.gather(ctx, "instances")[0]["instance_name"] == "ORCL"
-        assert oc.gather(ctx, "database")[0]["log_mode"] == "ARCHIVELOG"
+        assert oracle_gathering.gather(ctx, "instances")[0]["instance_name"] == "ORCL"
+        assert oracle_gathering.gather(ctx, "database")[0]["log_mode"] == "ARCHIVELOG"
     assert len(fake_connection.executed) == 2
 
 
 def test_user_name_is_bound_not_interpolated():
     ctx, fake_connection = context_with(lambda sql, p: (["USERNAME", "SYSDBA", "SYSBACKUP"], []))
-    oc.gather(ctx, "pwfile_user", {"username": "C##X' OR 1=1 --"})
+    oracle_gathering.gather(ctx, "pwfile_user", {"username": "C##X' OR 1=1 --"})
     sql, bound = fake_connection.executed[0]
     assert bound == {"username": "C##X' OR 1=1 --"} and "C##X" not in sql and ":username" in sql
 
@@ -543,7 +546,7 @@ def test_legacy_query_on_older_releases():
             return fake("ORA-00904: \"SYSBACKUP\": invalid identifier", 904)
         return ["USERNAME", "SYSDBA", "SYSBACKUP"], [("C##BKP", "TRUE", "FALSE")]
     ctx, fake_connection = context_with(answers)
-    rows = oc.gather(ctx, "pwfile_user", {"username": "C##BKP"})
+    rows = oracle_gathering.gather(ctx, "pwfile_user", {"username": "C##BKP"})
     assert rows == [{"username": "C##BKP", "sysdba": "TRUE", "sysbackup": "FALSE"}]
     assert len(fake_connection.executed) == 2
 
@@ -551,7 +554,7 @@ def test_legacy_query_on_older_releases():
 def test_missing_grant_is_a_permission_error_naming_the_view_and_grant():
     ctx, _fake = context_with(lambda sql, p: fake("ORA-00942: table or view does not exist", 942))
     with pytest.raises(PrecheckError) as caught:
-        oc.gather(ctx, "recovery_area")
+        oracle_gathering.gather(ctx, "recovery_area")
     assert caught.value.cause == "permission"
     assert "C##BKP cannot read V$RECOVERY_FILE_DEST on ORCL (ORA-00942)" in caught.value.message
     assert 'GRANT SELECT ON SYS.V_$RECOVERY_FILE_DEST TO "C##BKP";' in caught.value.remediation
@@ -569,7 +572,7 @@ def test_permission_error_becomes_an_error_result_and_other_items_still_run():
             (1, "ORCL", "ARCHIVELOG", "READ WRITE", "PRIMARY", "NO")]
     ctx, _fake = context_with(answers)
     selected, _skipped = registry.select("oracle", ["rman_running", "archive_mode"])
-    results = dict((r["id"], r) for r in registry.run_checks(selected, ctx))
+    results = dict((r["id"], r) for r in runner.run_checks(selected, ctx))
     assert results["oracle.rman_running"]["status"] == "error"
     assert results["oracle.rman_running"]["cause"] == "permission"
     assert results["oracle.archive_mode"]["status"] == "passed"
@@ -578,7 +581,7 @@ def test_permission_error_becomes_an_error_result_and_other_items_still_run():
 def test_database_not_mounted_points_to_the_instance_item():
     ctx, _fake = context_with(lambda sql, p: fake("ORA-01507: database not mounted", 1507))
     with pytest.raises(PrecheckError) as caught:
-        oc.gather(ctx, "database")
+        oracle_gathering.gather(ctx, "database")
     assert caught.value.cause == "dependency" and caught.value.source == "oracle.instance_status"
 
 
@@ -590,26 +593,26 @@ def test_a_hung_query_is_given_up_and_the_connection_not_reused():
     ctx.params["query_timeout"] = -4.5                          # make the outer bound 0.5 s for the test
     started = time.monotonic()
     with pytest.raises(PrecheckError) as caught:
-        oc.gather(ctx, "version")
+        oracle_gathering.gather(ctx, "version")
     assert caught.value.cause == "timeout" and time.monotonic() - started < 2
     with pytest.raises(PrecheckError) as caught:
-        oc.gather(ctx, "recovery_area")
+        oracle_gathering.gather(ctx, "recovery_area")
     assert caught.value.cause == "timeout" and "given up" in caught.value.message
 
 
 def test_secrets_are_scrubbed_from_results():
     ctx, _fake = context_with(lambda sql, p: fake("ORA-00600: internal error [pw-unit-1]", 600))
     selected, _skipped = registry.select("oracle", ["recovery_area"])
-    [result] = registry.run_checks(selected, ctx)
+    [result] = runner.run_checks(selected, ctx)
     assert "pw-unit-1" not in str(result) and "********" in result["message"]
 
 
 def test_missing_driver_is_a_classified_error(monkeypatch):
     monkeypatch.setattr(conn, "HAS_ORACLEDB", False)
     monkeypatch.setattr(conn, "ORACLEDB_IMPORT_ERROR", "No module named 'oracledb'")
-    ctx = conn.OracleContext(params())
+    ctx = oracle_gathering.OracleContext(params())
     selected, _skipped = registry.select("oracle", ["all"])
-    results = registry.run_checks(selected, ctx)
+    results = runner.run_checks(selected, ctx)
     assert results[0]["id"] == "oracle.connection" and results[0]["cause"] == "driver_missing"
     assert "pip install oracledb" in results[0]["remediation"]
     assert all(r["cause"] == "dependency" for r in results[1:])
@@ -621,7 +624,7 @@ def test_bounded_call_closes_a_connection_that_arrives_late():
     def slow():
         time.sleep(0.3)
         return "late connection"
-    with pytest.raises(conn._Abandoned):
+    with pytest.raises(conn.Abandoned):
         conn.bounded_call(slow, 0.05, on_late_result=closed.append)
     time.sleep(0.5)
     assert closed == ["late connection"]
@@ -630,5 +633,5 @@ def test_bounded_call_closes_a_connection_that_arrives_late():
 def test_unreadable_session_details_do_not_fail_the_connection_item():
     ctx, _fake = context_with(lambda sql, p: fake("ORA-01219: database or pluggable database not open", 1219))
     selected, _skipped = registry.select("oracle", ["connection"])
-    [result] = registry.run_checks(selected, ctx)
+    [result] = runner.run_checks(selected, ctx)
     assert result["status"] == "passed" and "session details unknown" in result["message"]

@@ -15,7 +15,8 @@ import pytest
 import sqlglot
 from sqlglot import exp
 
-from ansible_collections.cloudbackup.precheck.plugins.module_utils import oracle_checks
+from ansible_collections.cloudbackup.precheck.plugins.module_utils.oracle import checks as oracle_checks
+from ansible_collections.cloudbackup.precheck.plugins.module_utils.oracle import gathering as oracle_gathering
 
 DOCUMENTED_COLUMNS = {
     "V$INSTANCE": {
@@ -59,7 +60,7 @@ DOCUMENTED_COLUMNS = {
 }
 
 # The views each query is documented to read (the query's `view`, as a permission error names it).
-STATEMENTS = [(name, kind, text) for name, query in sorted(oracle_checks.QUERIES.items())
+STATEMENTS = [(name, kind, text) for name, query in sorted(oracle_gathering.QUERIES.items())
               for kind, text in (("sql", query["sql"]), ("legacy", query.get("legacy"))) if text]
 
 
@@ -101,36 +102,36 @@ def test_query_reads_only_documented_columns(name, kind, text):
             "%s %s: column %s is not a documented column of %s" % (name, kind, column.name.upper(), owners)
 
 
-@pytest.mark.parametrize("name", sorted(oracle_checks.QUERIES))
+@pytest.mark.parametrize("name", sorted(oracle_gathering.QUERIES))
 def test_query_view_is_the_view_it_reads(name):
-    query = oracle_checks.QUERIES[name]
+    query = oracle_gathering.QUERIES[name]
     tables = set(t.name.lower() for t in parse(query["sql"]).find_all(exp.Table))
     assert query["view"].lower() in tables
 
 
-@pytest.mark.parametrize("name", sorted(n for n, q in oracle_checks.QUERIES.items() if q.get("legacy")))
+@pytest.mark.parametrize("name", sorted(n for n, q in oracle_gathering.QUERIES.items() if q.get("legacy")))
 def test_legacy_query_returns_the_same_columns(name):
-    query = oracle_checks.QUERIES[name]
+    query = oracle_gathering.QUERIES[name]
     main = [s.alias_or_name.lower() for s in parse(query["sql"]).selects]
     legacy = [s.alias_or_name.lower() for s in parse(query["legacy"]).selects]
     assert main == legacy
 
 
 def test_user_input_is_bound():
-    tree = parse(oracle_checks.QUERIES["pwfile_user"]["sql"])
+    tree = parse(oracle_gathering.QUERIES["pwfile_user"]["sql"])
     placeholders = [p.name for p in tree.find_all(exp.Placeholder)]
     assert placeholders == ["username"]
 
 
 def test_instance_level_views_are_read_as_gv_views():
     for name in ("instances", "database", "pdbs", "rman_running", "rman_sessions"):
-        tables = [t.name.lower() for t in parse(oracle_checks.QUERIES[name]["sql"]).find_all(exp.Table)]
+        tables = [t.name.lower() for t in parse(oracle_gathering.QUERIES[name]["sql"]).find_all(exp.Table)]
         assert all(t.startswith("gv$") for t in tables), (name, tables)
-        assert "inst_id" in [s.alias_or_name.lower() for s in parse(oracle_checks.QUERIES[name]["sql"]).selects]
+        assert "inst_id" in [s.alias_or_name.lower() for s in parse(oracle_gathering.QUERIES[name]["sql"]).selects]
 
 
 def test_every_query_is_used_by_a_check():
     import inspect
     source = inspect.getsource(oracle_checks)
-    for name in oracle_checks.QUERIES:
+    for name in oracle_gathering.QUERIES:
         assert re.search(r'gather\(ctx, "%s"' % name, source), "query %s is never gathered" % name

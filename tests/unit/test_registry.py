@@ -1,8 +1,10 @@
 import pytest
 
-from ansible_collections.cloudbackup.precheck.plugins.module_utils import registry
-from ansible_collections.cloudbackup.precheck.plugins.module_utils import results as R
-from ansible_collections.cloudbackup.precheck.plugins.module_utils.registry import Context, PrecheckError
+from ansible_collections.cloudbackup.precheck.plugins.module_utils.core import registry
+from ansible_collections.cloudbackup.precheck.plugins.module_utils.core import runner
+from ansible_collections.cloudbackup.precheck.plugins.module_utils.core import results as R
+from ansible_collections.cloudbackup.precheck.plugins.module_utils.core.context import Context
+from ansible_collections.cloudbackup.precheck.plugins.module_utils.core.registry import PrecheckError
 
 
 @pytest.fixture
@@ -57,7 +59,7 @@ def test_unknown_tag_and_unknown_skip_name_the_option(engine):
 
 def test_crash_becomes_an_error_for_that_check_only(engine):
     selected, skipped = engine.select("t", ["all"], skip=["connection"])
-    results = engine.run_checks(selected, Context({}, "host1"), skipped)
+    results = runner.run_checks(selected, Context({}, "host1"), skipped)
     by_id = dict((r["id"], r) for r in results)
     assert by_id["t.alpha"]["status"] == "passed"
     assert by_id["t.beta"]["status"] == "error" and by_id["t.beta"]["cause"] == "internal"
@@ -79,7 +81,7 @@ def test_failed_gathering_is_asked_once_and_dependents_say_not_run(engine):
         return [R.passed("x", ctx.cached("conn", connect))]
 
     selected = engine.select("t", ["connection", "delta"])[0]
-    results = engine.run_checks(selected, Context({"connect": connect}, "inst"))
+    results = runner.run_checks(selected, Context({"connect": connect}, "inst"))
     connection, dependent = results
     assert (connection["status"], connection["cause"], connection["remediation"]) == (
         "error", "login_failed", "Fix the login")
@@ -96,7 +98,7 @@ def test_a_dependent_run_alone_carries_the_full_cause(engine):
     def delta(ctx):
         return [R.passed("x", ctx.cached("conn", connect))]
 
-    (result,) = engine.run_checks(engine.select("t", ["delta"])[0], Context({}, "inst"))
+    (result,) = runner.run_checks(engine.select("t", ["delta"])[0], Context({}, "inst"))
     assert (result["status"], result["cause"], result["message"]) == ("error", "timeout", "Login timed out after 3 s")
 
 
@@ -105,14 +107,14 @@ def test_secrets_are_scrubbed_from_every_string(engine):
     def leaky(ctx):
         return [R.failed("x", "driver said PWD=hunter2;", "retry with hunter2", details={"dsn": ["u/hunter2@db"]})]
 
-    (result,) = engine.run_checks(engine.select("t", ["leaky"])[0], Context({}, "inst", secrets=["hunter2"]))
+    (result,) = runner.run_checks(engine.select("t", ["leaky"])[0], Context({}, "inst", secrets=["hunter2"]))
     assert "hunter2" not in repr(result)
     assert result["message"] == "driver said PWD=********;"
 
 
 def test_concurrent_run_keeps_registration_order(engine):
     selected = engine.select("t", ["alpha", "gamma"])[0]
-    results = engine.run_checks(selected, Context({}, "h"), concurrent=True)
+    results = runner.run_checks(selected, Context({}, "h"), concurrent=True)
     assert [r["id"] for r in results] == ["t.alpha", "t.gamma"]
 
 
@@ -120,3 +122,26 @@ def test_summarize_counts_every_status():
     results = [{"status": "passed"}, {"status": "failed"}, {"status": "failed"}]
     assert R.summarize(results) == {"passed": 1, "warning": 0, "failed": 2, "error": 0, "skipped": 0, "total": 3}
     assert R.worst_status(results) == "failed"
+
+
+def test_instance_target_names_the_label_and_the_endpoint():
+    from ansible_collections.cloudbackup.precheck.plugins.module_utils.core.context import instance_target
+    assert instance_target("db01:1433") == "db01:1433"
+    assert instance_target("db01:1433", "sales") == "sales (db01:1433)"
+    assert instance_target("db01:1433", "db01:1433") == "db01:1433"
+
+
+def test_optional_data_is_unavailable_with_the_reason_and_other_failures_raise():
+    ctx = Context({}, "inst")
+
+    def refused():
+        raise PrecheckError("permission", "no VIEW SERVER STATE")
+
+    def lost():
+        raise PrecheckError("unreachable", "connection lost")
+
+    assert ctx.optional("ok", lambda: [1]) == ([1], None)
+    assert ctx.optional("perm", refused) == (None, "no VIEW SERVER STATE")
+    assert ctx.problems["perm"].cause == "permission"
+    with pytest.raises(PrecheckError):
+        ctx.optional("lost", lost)

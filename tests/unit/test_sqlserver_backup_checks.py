@@ -8,16 +8,17 @@ import socket
 
 import pytest
 
-from ansible_collections.cloudbackup.precheck.plugins.module_utils import registry
-from ansible_collections.cloudbackup.precheck.plugins.module_utils import sqlserver_access_checks as access
-from ansible_collections.cloudbackup.precheck.plugins.module_utils import sqlserver_backup_chain_checks as chain
-from ansible_collections.cloudbackup.precheck.plugins.module_utils import sqlserver_checks as S
-from ansible_collections.cloudbackup.precheck.plugins.module_utils import sqlserver_common as common
-from ansible_collections.cloudbackup.precheck.plugins.module_utils import sqlserver_conn
-from ansible_collections.cloudbackup.precheck.plugins.module_utils import sqlserver_engine
-from ansible_collections.cloudbackup.precheck.plugins.module_utils import sqlserver_ha_checks as ha
-from ansible_collections.cloudbackup.precheck.plugins.module_utils import sqlserver_restore_checks as restore
-from ansible_collections.cloudbackup.precheck.plugins.module_utils.registry import PrecheckError
+from ansible_collections.cloudbackup.precheck.plugins.module_utils.core import registry
+from ansible_collections.cloudbackup.precheck.plugins.module_utils.core import runner
+from ansible_collections.cloudbackup.precheck.plugins.module_utils.sqlserver import access
+from ansible_collections.cloudbackup.precheck.plugins.module_utils.sqlserver import backup_chain as chain
+from ansible_collections.cloudbackup.precheck.plugins.module_utils.sqlserver import common
+from ansible_collections.cloudbackup.precheck.plugins.module_utils.sqlserver import connection as sqlserver_conn
+from ansible_collections.cloudbackup.precheck.plugins.module_utils.sqlserver import engine as sqlserver_engine
+from ansible_collections.cloudbackup.precheck.plugins.module_utils.sqlserver import ha
+from ansible_collections.cloudbackup.precheck.plugins.module_utils.sqlserver import restore
+from ansible_collections.cloudbackup.precheck.plugins.module_utils.core.registry import PrecheckError
+from ansible_collections.cloudbackup.precheck.plugins.module_utils.sqlserver import gathering as sqlserver_gathering
 from ansible_collections.cloudbackup.precheck.tests.unit.sqlserver_rows import db, one
 from tds_server import TdsServer
 
@@ -218,7 +219,7 @@ def test_log_space_nulls_growth_unknown_and_secondaries_are_never_passed():
     ("12.0.6024.0", False), ("10.50.6000.34", False), (None, False),
 ])
 def test_sys_dm_db_log_stats_from_2016_sp2(version, stats):
-    assert chain.has_log_stats(S.parse_server({"product_version": version})) is stats
+    assert chain.has_log_stats(sqlserver_gathering.parse_server({"product_version": version})) is stats
 
 
 # -- mirroring ----------------------------------------------------------------------------------
@@ -459,12 +460,12 @@ def test_restore_target():
 
 def test_a_faulty_instance_fails_with_the_whitelist_workaround():
     probes = [{"label": "sql01:1433", "name": None, "ok": True, "self": True, "login_port": None},
-              {"label": "sql01\\REPORTING", "name": "reporting", "instance_name": "REPORTING", "ok": False,
+              {"label": "reporting (sql01\\REPORTING)", "name": "reporting", "instance_name": "REPORTING", "ok": False,
                "reason": "browser_silent", "detail": "no answer on UDP 1434"},
               {"label": "sql01:14330", "name": "staging", "login_port": 14330, "ok": False, "reason": "refused"}]
     ok, reporting, staging = restore.judge_instances(probes, "sql01")
     assert ok["status"] == "passed" and reporting["status"] == staging["status"] == "failed"
-    assert "SQL Server instance sql01\\REPORTING (reporting) on host sql01 is not reachable (browser_silent" \
+    assert "SQL Server instance reporting (sql01\\REPORTING) on host sql01 is not reachable (browser_silent" \
         in reporting["message"]
     assert "\"whitelistedInstancesForInquiry\": \"REPORTING,staging\"" in reporting["remediation"]
     assert "ExtensionSettingsOverrides.json" in reporting["remediation"]
@@ -490,7 +491,7 @@ def test_probe_instance_answers_refuses_and_times_out():
 # -- options ------------------------------------------------------------------------------------
 
 def params(**changes):
-    values = dict((name, spec.get("default")) for name, spec in sqlserver_engine.ARGUMENT_SPEC.items())
+    values = dict((name, spec.get("default")) for name, spec in sqlserver_engine.ENGINE.argument_spec.items())
     values.update(changes)
     return values
 
@@ -584,9 +585,9 @@ def answers(version="15.0.4298.1", sysadmin=1, **overrides):
 def run_all(monkeypatch, table, **options):
     fake = FakeConnection(table)
     monkeypatch.setattr(sqlserver_conn, "connect", lambda settings: fake)
-    ctx = S.sqlserver_context(params(login_host="sql01", login_user="bk", login_password="Secret-1234", **options))
+    ctx = sqlserver_engine.sqlserver_context(params(login_host="sql01", login_user="bk", login_password="Secret-1234", **options))
     selected, skipped = registry.select("sqlserver", ["all"])
-    return registry.run_checks(selected, ctx, skipped), fake
+    return runner.run_checks(selected, ctx, skipped), fake
 
 
 def test_every_check_in_one_pass_reads_each_statement_once(monkeypatch):

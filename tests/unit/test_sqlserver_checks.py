@@ -3,11 +3,14 @@ gathering (with a fake connection that counts the statements)."""
 
 import pytest
 
-from ansible_collections.cloudbackup.precheck.plugins.module_utils import registry
-from ansible_collections.cloudbackup.precheck.plugins.module_utils import sqlserver_checks as S
-from ansible_collections.cloudbackup.precheck.plugins.module_utils import sqlserver_conn
-from ansible_collections.cloudbackup.precheck.plugins.module_utils import sqlserver_engine
-from ansible_collections.cloudbackup.precheck.plugins.module_utils.registry import PrecheckError
+from ansible_collections.cloudbackup.precheck.plugins.module_utils.core import registry
+from ansible_collections.cloudbackup.precheck.plugins.module_utils.core import runner
+from ansible_collections.cloudbackup.precheck.plugins.module_utils.sqlserver import checks as S
+from ansible_collections.cloudbackup.precheck.plugins.module_utils.sqlserver import connection as sqlserver_conn
+from ansible_collections.cloudbackup.precheck.plugins.module_utils.sqlserver import engine as sqlserver_engine
+from ansible_collections.cloudbackup.precheck.plugins.module_utils.core.registry import PrecheckError
+from ansible_collections.cloudbackup.precheck.plugins.module_utils.sqlserver import common
+from ansible_collections.cloudbackup.precheck.plugins.module_utils.sqlserver import gathering as sqlserver_gathering
 from ansible_collections.cloudbackup.precheck.tests.unit.sqlserver_rows import db, one
 
 LABEL = "sql01:1433"
@@ -145,9 +148,9 @@ def test_standby_fails_and_read_only_warns_and_null_flags_pass():
 
 
 def test_bit_columns_as_strings_or_ints_are_read_as_flags():
-    assert S.normalize_database({"name": "x", "is_read_only": 1, "is_in_standby": "false"})["is_in_standby"] is False
-    assert S.normalize_database({"name": "x", "is_read_only": "1"})["is_read_only"] is True
-    assert S.normalize_database({"NAME": "x", "State_Desc": " online "})["state_desc"] == "ONLINE"
+    assert sqlserver_gathering.normalize_database({"name": "x", "is_read_only": 1, "is_in_standby": "false"})["is_in_standby"] is False
+    assert sqlserver_gathering.normalize_database({"name": "x", "is_read_only": "1"})["is_read_only"] is True
+    assert sqlserver_gathering.normalize_database({"NAME": "x", "State_Desc": " online "})["state_desc"] == "ONLINE"
 
 
 def test_mirror_and_availability_group_secondary_are_reported_as_such():
@@ -186,46 +189,46 @@ def names(rows):
 
 
 def test_tempdb_is_never_selected_nor_reported():
-    selection = S.select_databases(DATABASES, ["*"], [])
+    selection = sqlserver_gathering.select_databases(DATABASES, ["*"], [])
     assert "tempdb" not in names(selection["selected"]) and selection["excluded"] == []
-    assert "tempdb" not in names(S.select_databases(DATABASES, ["tempdb", "t*"], [])["selected"])
-    assert S.select_databases([db("TEMPDB", 2)], ["*"], [])["selected"] == []
+    assert "tempdb" not in names(sqlserver_gathering.select_databases(DATABASES, ["tempdb", "t*"], [])["selected"])
+    assert sqlserver_gathering.select_databases([db("TEMPDB", 2)], ["*"], [])["selected"] == []
 
 
 def test_include_and_exclude_globs_case_insensitive():
-    selection = S.select_databases(DATABASES, ["sales*", "MASTER"], ["*archive"])
+    selection = sqlserver_gathering.select_databases(DATABASES, ["sales*", "MASTER"], ["*archive"])
     assert names(selection["selected"]) == ["master", "Sales"]
     assert selection["excluded"] == ["model", "msdb", "SalesArchive", "it's [odd]", "HR"]
     assert selection["unmatched"] == [] and selection["visible"] == 8
 
 
 def test_a_name_with_brackets_matches_literally_and_as_a_glob_class():
-    assert names(S.select_databases(DATABASES, ["it's [odd]"], [])["selected"]) == ["it's [odd]"]
-    assert names(S.select_databases(DATABASES, ["[HM]*"], ["m*"])["selected"]) == ["HR"]
-    assert names(S.select_databases(DATABASES, ["*"], ["it's [odd]", "m*", "s*"])["selected"]) == ["HR"]
+    assert names(sqlserver_gathering.select_databases(DATABASES, ["it's [odd]"], [])["selected"]) == ["it's [odd]"]
+    assert names(sqlserver_gathering.select_databases(DATABASES, ["[HM]*"], ["m*"])["selected"]) == ["HR"]
+    assert names(sqlserver_gathering.select_databases(DATABASES, ["*"], ["it's [odd]", "m*", "s*"])["selected"]) == ["HR"]
 
 
 def test_include_patterns_that_match_nothing_are_reported():
-    selection = S.select_databases(DATABASES, ["Payroll", "HR"], [])
+    selection = sqlserver_gathering.select_databases(DATABASES, ["Payroll", "HR"], [])
     assert selection["unmatched"] == ["Payroll"]
-    results = S.selection_results(selection, LABEL, "its state", report_unmatched=True)
+    results = common.selection_results(selection, LABEL, "its state", report_unmatched=True)
     assert [(r["status"], r["target"]) for r in results] == [("skipped", LABEL), ("warning", LABEL)]
     assert "databases_include pattern 'Payroll' matches no database on sql01:1433" in results[1]["message"]
     assert "HR" not in results[0]["details"]["excluded"] and "Sales" in results[0]["details"]["excluded"]
-    assert [r["status"] for r in S.selection_results(selection, LABEL, "x")] == ["skipped"]
+    assert [r["status"] for r in common.selection_results(selection, LABEL, "x")] == ["skipped"]
 
 
 def test_an_empty_selection_warns_instead_of_passing_silently():
-    selection = S.select_databases(DATABASES, ["Nothing*"], [])
-    results = S.selection_results(selection, LABEL, "the recovery model")
+    selection = sqlserver_gathering.select_databases(DATABASES, ["Nothing*"], [])
+    results = common.selection_results(selection, LABEL, "the recovery model")
     assert results[-1]["status"] == "warning" and "No database on sql01:1433 was checked" in results[-1]["message"]
 
 
 def test_visibility_without_view_any_database_is_a_permission_error():
-    assert S.visibility_result({"view_any_database": 1, "is_sysadmin": 0}, "bk", LABEL, 9) is None
-    assert S.visibility_result({"view_any_database": None, "is_sysadmin": None}, "bk", LABEL, 9) is None
-    assert S.visibility_result({"view_any_database": 0, "is_sysadmin": 1}, "bk", LABEL, 9) is None
-    result = S.visibility_result({"view_any_database": 0, "is_sysadmin": 0}, "DOM\\bk]x", LABEL, 3)
+    assert common.visibility_result({"view_any_database": 1, "is_sysadmin": 0}, "bk", LABEL, 9) is None
+    assert common.visibility_result({"view_any_database": None, "is_sysadmin": None}, "bk", LABEL, 9) is None
+    assert common.visibility_result({"view_any_database": 0, "is_sysadmin": 1}, "bk", LABEL, 9) is None
+    result = common.visibility_result({"view_any_database": 0, "is_sysadmin": 0}, "DOM\\bk]x", LABEL, 3)
     assert (result["status"], result["cause"]) == ("error", "permission")
     assert result["remediation"].startswith("GRANT VIEW ANY DATABASE TO [DOM\\bk]]x];")
 
@@ -237,7 +240,7 @@ def test_visibility_without_view_any_database_is_a_permission_error():
     ("16.0.1000.6", "2022", 16), ("9.00.5000.00", "2005", 9), (None, None, None), ("garbage", None, None),
 ])
 def test_parse_server_versions(version, release, major):
-    server = S.parse_server({"product_version": version, "hadr_enabled": "1"})
+    server = sqlserver_gathering.parse_server({"product_version": version, "hadr_enabled": "1"})
     assert (server["release"], server["major"]) == (release, major)
     assert server["hadr_enabled"] == 1
 
@@ -245,21 +248,21 @@ def test_parse_server_versions(version, release, major):
 def test_judge_connection_reports_version_edition_driver_and_warns_before_2008():
     info = {"driver": "FreeTDS", "driver_family": "freetds", "driver_version": "01.03.0017", "elapsed_ms": 12,
             "login": "bk", "encrypt": True, "trust_server_certificate": False}
-    server = S.parse_server({"product_version": "15.0.4298.1", "product_level": "RTM", "edition": "Standard Edition",
-                             "login_name": "bk"})
+    server = sqlserver_gathering.parse_server({"product_version": "15.0.4298.1", "product_level": "RTM", "edition": "Standard Edition",
+                                               "login_name": "bk"})
     result = one(S.judge_connection(server, info, LABEL))
     assert result["status"] == "passed"
     assert result["message"] == ("Connected to sql01:1433 as 'bk' in 12 ms: SQL Server 2019 15.0.4298.1 RTM, Standard "
                                  "Edition; driver FreeTDS 01.03.0017.")
     assert "ca file" in result["details"]["certificate_check"]
-    old = one(S.judge_connection(S.parse_server({"product_version": "9.00.5000.00"}), info, LABEL))
+    old = one(S.judge_connection(sqlserver_gathering.parse_server({"product_version": "9.00.5000.00"}), info, LABEL))
     assert old["status"] == "warning" and "older than SQL Server 2008" in old["message"]
 
 
 # -- validation ---------------------------------------------------------------------------------
 
 def params(**changes):
-    values = dict((name, spec.get("default")) for name, spec in sqlserver_engine.ARGUMENT_SPEC.items())
+    values = dict((name, spec.get("default")) for name, spec in sqlserver_engine.ENGINE.argument_spec.items())
     values.update(changes)
     return values
 
@@ -284,19 +287,19 @@ def params(**changes):
     ({"driver": " "}, "driver: must not be empty"),
 ])
 def test_validate_names_the_option_and_the_valid_values(changes, problem):
-    problems = S.validate(params(**changes))
+    problems = sqlserver_engine.validate(params(**changes))
     assert any(problem in p for p in problems), problems
 
 
 def test_validate_accepts_good_options():
-    assert S.validate(params(login_host="sql01.example.com", login_port=14330, login_user="bk",
-                             login_password="p;w}")) == []
-    assert S.validate(params(instance_name="SQLEXPRESS", login_host="[::1]")) == []
-    assert S.validate(params(instance_name="MSSQLSERVER")) == []
+    assert sqlserver_engine.validate(params(login_host="sql01.example.com", login_port=14330, login_user="bk",
+                                            login_password="p;w}")) == []
+    assert sqlserver_engine.validate(params(instance_name="SQLEXPRESS", login_host="[::1]")) == []
+    assert sqlserver_engine.validate(params(instance_name="MSSQLSERVER")) == []
 
 
 def test_the_password_is_never_in_a_validation_problem():
-    problems = S.validate(params(login_password="Secret-1234"))
+    problems = sqlserver_engine.validate(params(login_password="Secret-1234"))
     assert problems and not [p for p in problems if "Secret-1234" in p]
 
 
@@ -354,7 +357,7 @@ def context(monkeypatch, answers, **options):
     monkeypatch.setattr(sqlserver_conn, "connect", lambda settings: fake)
     values = params(login_host="sql01", login_user="bk", login_password="Secret-1234")
     values.update(options)
-    return S.sqlserver_context(values), fake
+    return sqlserver_engine.sqlserver_context(values), fake
 
 
 SERVER_ROW = {"product_version": "13.0.5026.0", "product_level": "SP2", "edition": "Enterprise Edition",
@@ -388,7 +391,7 @@ ANSWERS = {
 def test_one_run_of_every_check_gathers_each_data_set_once(monkeypatch):
     ctx, fake = context(monkeypatch, ANSWERS)
     selected, skipped = registry.select("sqlserver", ["all"])
-    results = registry.run_checks(selected, ctx, skipped)
+    results = runner.run_checks(selected, ctx, skipped)
     assert ctx.target == "sql01:1433"
     assert [s.split()[1] for s in fake.statements][:5] == [
         "CAST(SERVERPROPERTY('ProductVersion')", "d.name,", "HAS_PERMS_BY_NAME(NULL,", "m.database_id,",
@@ -432,9 +435,9 @@ def test_a_failed_connection_is_owned_by_the_connection_check(monkeypatch):
         raise PrecheckError("login_failed", "SQL Server sql01:1433 refused the login 'bk'", "Check the password.",
                             source=sqlserver_conn.CONNECTION_CHECK)
     monkeypatch.setattr(sqlserver_conn, "connect", refuse)
-    ctx = S.sqlserver_context(params(login_host="sql01", login_user="bk", login_password="Secret-1234"))
+    ctx = sqlserver_engine.sqlserver_context(params(login_host="sql01", login_user="bk", login_password="Secret-1234"))
     selected, skipped = registry.select("sqlserver", ["all"])
-    results = registry.run_checks(selected, ctx, skipped)
+    results = runner.run_checks(selected, ctx, skipped)
     assert [(r["id"], r["cause"]) for r in results][:3] == [
         ("sqlserver.connection", "login_failed"), ("sqlserver.recovery_model", "dependency"),
         ("sqlserver.database_state", "dependency")]
@@ -445,7 +448,7 @@ def test_a_failed_connection_is_owned_by_the_connection_check(monkeypatch):
             ("sqlserver.instances_healthy", "skipped")])
     only, none = registry.select("sqlserver", ["recovery_model"])
     assert none == []
-    alone = registry.run_checks(only, S.sqlserver_context(params(login_host="sql01")))
+    alone = runner.run_checks(only, sqlserver_engine.sqlserver_context(params(login_host="sql01")))
     assert [(r["id"], r["cause"]) for r in alone] == [("sqlserver.recovery_model", "login_failed")]
 
 
@@ -453,7 +456,7 @@ def test_server_properties_failing_stop_the_database_checks(monkeypatch):
     lost = PrecheckError("unreachable", "The connection to sql01:1433 was lost", details={})
     ctx, _fake = context(monkeypatch, dict(ANSWERS, SERVERPROPERTY=lost))
     selected, skipped = registry.select("sqlserver", ["all"])
-    results = registry.run_checks(selected, ctx, skipped)
+    results = runner.run_checks(selected, ctx, skipped)
     assert [(r["id"], r["cause"]) for r in results][:3] == [
         ("sqlserver.connection", "unreachable"), ("sqlserver.recovery_model", "dependency"),
         ("sqlserver.database_state", "dependency")]

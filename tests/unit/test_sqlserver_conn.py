@@ -9,8 +9,8 @@ import time
 
 import pytest
 
-from ansible_collections.cloudbackup.precheck.plugins.module_utils import sqlserver_conn as C
-from ansible_collections.cloudbackup.precheck.plugins.module_utils.registry import PrecheckError
+from ansible_collections.cloudbackup.precheck.plugins.module_utils.sqlserver import connection as C
+from ansible_collections.cloudbackup.precheck.plugins.module_utils.core.registry import PrecheckError
 from tds_server import TdsServer
 
 PASSWORD = "S3cr;et{pw=9f3c1d"

@@ -1,0 +1,104 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) cloudbackup.precheck contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Runs a selection of checks so that one crash hides nothing, and scrubs secrets from the results."""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import threading
+import time
+import traceback
+
+from ansible_collections.cloudbackup.precheck.plugins.module_utils.core import results as R
+from ansible_collections.cloudbackup.precheck.plugins.module_utils.core.registry import PrecheckError
+
+SECRET_MASK = "********"
+
+
+def _complete(check, outcome, duration_ms):
+    result = dict(outcome)
+    result.update({
+        "id": check.id,
+        "code": "%s/%s" % (check.id, outcome.get("code") or outcome["status"]),
+        "title": check.title,
+        "engine": check.engine,
+        "impact": list(check.impact),
+        "references": list(check.references),
+        "duration_ms": duration_ms,
+    })
+    return dict((key, result[key]) for key in R.RESULT_KEYS)
+
+
+def _error_outcome(check, exc, context, selected_ids):
+    if exc.source and exc.source != check.id and exc.source in selected_ids:
+        return R.error(context.target, "Not run: %s failed (%s); see that result." % (exc.source, exc.cause),
+                       "dependency", details={"depends_on": exc.source})
+    return R.error(context.target, exc.message, exc.cause, exc.remediation, exc.details)
+
+
+def _run_one(check, context, selected_ids):
+    start = time.monotonic()
+    try:
+        reason = check.applies(context) if check.applies else None
+        if reason:
+            outcomes = [R.skipped(context.target, reason)]
+        else:
+            outcomes = check.run(context) or []
+    except PrecheckError as exc:
+        outcomes = [_error_outcome(check, exc, context, selected_ids)]
+    except Exception as exc:  # pylint: disable=broad-except
+        # One broken check must not hide the others: it becomes an error result of its own.
+        where = traceback.extract_tb(exc.__traceback__)[-1]
+        outcomes = [R.error(context.target, "Check %s crashed: %s: %s (%s:%d). Please report this bug."
+                            % (check.id, type(exc).__name__, exc, where.filename.rsplit("/", 1)[-1],
+                               where.lineno), "internal")]
+    duration_ms = int((time.monotonic() - start) * 1000)
+    return [_complete(check, o, duration_ms) for o in outcomes]
+
+
+def parallel_map(function, items):
+    """Run independent work side by side (checks, network probes): each piece has its own deadline,
+    so the whole costs about one timeout instead of their sum."""
+    items = list(items)
+    out = [None] * len(items)
+
+    def work(index):
+        out[index] = function(items[index])
+
+    threads = [threading.Thread(target=work, args=(i,)) for i in range(len(items))]
+    for thread in threads:
+        thread.daemon = True
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return out
+
+
+def run_checks(selected, context, skipped=(), concurrent=False):
+    """Run the selection; `concurrent` runs the checks side by side (network probes, not SQL
+    over one shared connection), so that a host with every endpoint black-holed costs one timeout."""
+    selected_ids = set(check.id for check in selected)
+    if concurrent:
+        chunks = parallel_map(lambda check: _run_one(check, context, selected_ids), selected)
+    else:
+        chunks = [_run_one(check, context, selected_ids) for check in selected]
+    results = [r for chunk in chunks for r in chunk]
+    for check in skipped:
+        results.append(_complete(check, R.skipped(context.target, "Skipped by configuration (skip list)."), 0))
+    return scrub(results, context.secrets)
+
+
+def scrub(value, secrets):
+    """Mask any secret that a driver might have echoed into a message (defence in depth)."""
+    if not secrets:
+        return value
+    if isinstance(value, dict):
+        return dict((k, scrub(v, secrets)) for k, v in value.items())
+    if isinstance(value, list):
+        return [scrub(v, secrets) for v in value]
+    if isinstance(value, str):
+        for secret in secrets:
+            value = value.replace(secret, SECRET_MASK)
+    return value
