@@ -13,9 +13,10 @@ python3 -c 'import venv, ensurepip' 2>/dev/null || debs+=(python3 python3-venv)
 if [ "${1:-}" = "--test" ]; then
   # unixodbc + tdsodbc: pyodbc and the FreeTDS driver; mariadb-server: the MySQL tests' real server;
   # openssl: the test HTTPS endpoint's certificate; openssh-client: the unreachable-host scenario;
-  # git: ansible-test lists the collection's files through it; chromium: the HTML report's browser test
+  # git: ansible-test lists the collection's files through it (without the shellcheck package,
+  # ansible-test sanity skips its shellcheck test); chromium: the HTML report's browser test
   # (Playwright drives Debian's chromium, its own browser download is not needed).
-  debs+=(unixodbc tdsodbc mariadb-server openssl openssh-client git chromium)
+  debs+=(unixodbc tdsodbc mariadb-server openssl openssh-client git shellcheck chromium)
   # golang-go + golang-github-vmware-govmomi-dev: the VMware tests build govmomi's vCenter simulator
   # (tests/support/vcsim) from Debian's sources; no Go module proxy is needed.
   debs+=(golang-go golang-github-vmware-govmomi-dev)
@@ -35,7 +36,7 @@ fi
 [ -x .venv/bin/python ] || python3 -m venv .venv
 reqs=(-r requirements.txt)
 [ "${1:-}" = "--test" ] && reqs+=(-r tests/requirements.txt)
-stamp=".venv/.installed-$(cat requirements.txt tests/requirements.txt | sha1sum | cut -c1-12)${1:-}"
+stamp=".venv/.installed-$(cat requirements.txt requirements/*.txt tests/requirements.txt tests/unit/requirements.txt | sha1sum | cut -c1-12)${1:-}"
 if [ ! -e "$stamp" ]; then
   echo "setup: installing Python packages into .venv"
   .venv/bin/python -m pip install -q --disable-pip-version-check "${reqs[@]}"

@@ -42,6 +42,12 @@ class Run:
     def output(self):
         return self.stdout + self.stderr
 
+    def custom_stats(self):
+        """What set_stats published, as the default callback prints it with ANSIBLE_SHOW_CUSTOM_STATS."""
+        lines = [line for line in self.stdout.splitlines() if line.startswith("\tRUN: ")]
+        assert len(lines) == 1, "expected one line of custom stats in:\n%s" % self.stdout[-3000:]
+        return json.loads(lines[0][len("\tRUN: "):])
+
     def results(self, host="localhost"):
         return self.report["hosts"][host]["results"]
 
