@@ -36,8 +36,14 @@ class SelectionError(ValueError):
 
 
 class Check:
+    """One check item, declared once: everything else (its module, the role's plumbing, the catalog,
+    the option docs) is derived from this declaration by tools/generate.py.
+
+    `options` are the item's own options, declared like the engine's (an AnsibleModule spec entry
+    plus its `description`); an option several items read belongs to the engine."""
+
     def __init__(self, check_id, title, engine, impact, run, tags=(), references=(), rule="",
-                 permissions="", versions="", applies=None):
+                 permissions="", versions="", applies=None, options=None):
         unknown = [i for i in impact if i not in R.IMPACTS]
         if unknown:
             raise ValueError("check %s: unknown impact %s" % (check_id, unknown))
@@ -53,15 +59,24 @@ class Check:
         self.permissions = permissions
         self.versions = versions
         self.applies = applies
+        self.options = dict(options or {})
 
 
-def register(check_id, title, impact, **meta):
-    """Decorator: the decorated function takes a Context and returns a list of outcomes."""
+def register(check_id, title, impact, engine=None, **meta):
+    """Decorator: the decorated function takes a Context and returns a list of outcomes.
+
+    An item belongs to the engine its id starts with, unless `engine` names another: the host
+    engine runs `files.*` and `migrate.*` items in its one task, because they read the same host.
+    Short names must stay unique within an engine, since selection accepts them."""
 
     def decorator(run):
         if check_id in REGISTRY:
             raise ValueError("check %s registered twice" % check_id)
-        REGISTRY[check_id] = Check(check_id, title, check_id.split(".", 1)[0], impact, run, **meta)
+        check = Check(check_id, title, engine or check_id.split(".", 1)[0], impact, run, **meta)
+        clash = [c.id for c in REGISTRY.values() if c.engine == check.engine and c.short_name == check.short_name]
+        if clash:
+            raise ValueError("check %s: short name %s is already used by %s" % (check_id, check.short_name, clash[0]))
+        REGISTRY[check_id] = check
         return run
 
     return decorator
