@@ -408,7 +408,7 @@ def direct_connect(port, timeout):
     from ansible_collections.cloudbackup.precheck.plugins.module_utils.oracle import connection as oracle_conn
     from ansible_collections.cloudbackup.precheck.plugins.module_utils.oracle import engine as oracle_engine
     from ansible_collections.cloudbackup.precheck.plugins.module_utils.core.registry import PrecheckError
-    params = dict((k, copy.deepcopy(v.get("default"))) for k, v in oracle_engine.ORACLE_ARGS.items())
+    params = dict((k, copy.deepcopy(v.get("default"))) for k, v in oracle_engine.ENGINE.argument_spec.items())
     params.update(login(login_host="127.0.0.1", login_port=port, connect_timeout=timeout))
     assert oracle_engine.validate(params) == []
     started = time.monotonic()

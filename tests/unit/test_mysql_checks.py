@@ -26,7 +26,7 @@ def server(version, comment=""):
 
 
 def params(**overrides):
-    values = dict((name, spec.get("default")) for name, spec in mysql_engine.MYSQL_ARGS.items())
+    values = dict((name, spec.get("default")) for name, spec in mysql_engine.ENGINE.argument_spec.items())
     values["config_file"] = None  # no option file unless a test gives one
     values.update(overrides)
     return values

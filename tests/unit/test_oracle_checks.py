@@ -19,7 +19,7 @@ LABEL = "ORCL"
 
 
 def params(**changes):
-    values = dict((k, copy.deepcopy(v.get("default"))) for k, v in oracle_engine.ORACLE_ARGS.items())
+    values = dict((k, copy.deepcopy(v.get("default"))) for k, v in oracle_engine.ENGINE.argument_spec.items())
     values.update(login_host="db01", service_name="ORCL", login_user="c##bkp", login_password="pw-unit-1")
     values.update(changes)
     return values

@@ -492,7 +492,7 @@ def test_probe_instance_answers_refuses_and_times_out():
 # -- options ------------------------------------------------------------------------------------
 
 def params(**changes):
-    values = dict((name, spec.get("default")) for name, spec in sqlserver_engine.ARGUMENT_SPEC.items())
+    values = dict((name, spec.get("default")) for name, spec in sqlserver_engine.ENGINE.argument_spec.items())
     values.update(changes)
     return values
 

@@ -262,7 +262,7 @@ def test_judge_connection_reports_version_edition_driver_and_warns_before_2008()
 # -- validation ---------------------------------------------------------------------------------
 
 def params(**changes):
-    values = dict((name, spec.get("default")) for name, spec in sqlserver_engine.ARGUMENT_SPEC.items())
+    values = dict((name, spec.get("default")) for name, spec in sqlserver_engine.ENGINE.argument_spec.items())
     values.update(changes)
     return values
 

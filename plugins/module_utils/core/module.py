@@ -15,10 +15,37 @@ from ansible_collections.cloudbackup.precheck.plugins.module_utils.core import r
 from ansible_collections.cloudbackup.precheck.plugins.module_utils.core import runner
 from ansible_collections.cloudbackup.precheck.plugins.module_utils.core import results as R
 
-SELECTION_ARGS = dict(
-    checks=dict(type="list", elements="str", default=["all"]),
-    skip=dict(type="list", elements="str", default=[]),
+# Keys of an option declaration that document it (tools/generate.py) and that AnsibleModule does not take.
+DOC_KEYS = ("description", "role_default", "role", "version_added")
+
+SELECTION_OPTIONS = dict(
+    checks=dict(type="list", elements="str", default=["all"], description=(
+        "The check items to run, by id (V(sqlserver.recovery_model)), by short name (V(recovery_model)), by tag "
+        "(V(@network)), or V(all).",
+        "An unknown name or tag fails the task before anything runs, listing the known ones.",
+    )),
+    skip=dict(type="list", elements="str", default=[], description=(
+        "Check items not to run, in the same forms as O(checks). Each appears in RV(check_results) as V(skipped), "
+        "so that a report shows what was left out on purpose.",
+    )),
 )
+
+# Every engine that checks configured instances (a role list of them) takes this option.
+LABEL_OPTION = dict(type="str", description=(
+    "A name for this instance, shown in every target beside its address (V(sales \\(db01:1433\\)/Sales)) and "
+    "in the reports. The role passes the C(name) of the instance.",
+))
+
+
+def argument_spec(options):
+    """The AnsibleModule argument spec of option declarations: their documentation keys stripped."""
+    spec = {}
+    for name, option in options.items():
+        entry = dict((key, copy.deepcopy(value)) for key, value in option.items() if key not in DOC_KEYS)
+        if "options" in entry:
+            entry["options"] = argument_spec(entry["options"])
+        spec[name] = entry
+    return spec
 
 
 def headline(engine, target, results):
@@ -34,19 +61,46 @@ def headline(engine, target, results):
 
 
 class Engine:
-    """What a module needs to know of an engine: its options, their validation, how to build the
-    run's context (connection, target), whether its checks may run side by side, and the files of
-    its items (imported by the engine, so that they are registered and bundled with its modules)."""
+    """An engine, declared once: its options (AnsibleModule spec entries with their `description`),
+    their validation, how to build the run's context (connection, target), whether its checks may
+    run side by side, and the files of its items (imported by the engine, so that they are registered
+    and bundled with its modules). The rest documents the engine for tools/generate.py: `title`,
+    `description`, `examples` (YAML of tasks for the engine module), `requirements`, `notes`, and
+    `instances`, the suffix of the role variable listing what to check (None: the host itself, whose
+    options are role variables of their own); `role_args` maps an option to the Jinja expression
+    the role passes for it instead of the instance's value."""
 
-    def __init__(self, name, argument_spec, context, validate=None, concurrent=False, items=(), **module_kwargs):
+    def __init__(self, name, options, context, validate=None, concurrent=False, items=(), title=None,
+                 description=(), examples="", requirements=(), notes=(), instances=None, role_args=None,
+                 **module_kwargs):
         self.name = name
         self.items = tuple(items)
         registry.order_items(name, self.items)
-        self.argument_spec = argument_spec
+        self.options = dict(options)
+        if instances:
+            self.options["label"] = LABEL_OPTION
         self.context = context
         self.validate = validate
         self.concurrent = concurrent
+        self.title = title or name
+        self.description = tuple(description)
+        self.examples = examples
+        self.requirements = tuple(requirements)
+        self.notes = tuple(notes)
+        self.instances = instances
+        self.role_args = dict(role_args or {})
         self.module_kwargs = module_kwargs
+        self.argument_spec = argument_spec(self.all_options())
+
+    def all_options(self):
+        """The engine's options, then each item's own, in the order of the items."""
+        options = dict(self.options)
+        for check in registry.checks_for(self.name):
+            for option, declaration in check.options.items():
+                if option in options:
+                    raise ValueError("option %s of %s is declared twice" % (option, check.id))
+                options[option] = declaration
+        return options
 
 
 def run_module(engine, check_id=None):
@@ -57,7 +111,7 @@ def run_module(engine, check_id=None):
     runs the same read-only checks: a precheck in check mode must really check."""
     spec = copy.deepcopy(engine.argument_spec)
     if check_id is None:
-        spec.update(copy.deepcopy(SELECTION_ARGS))
+        spec.update(argument_spec(SELECTION_OPTIONS))
     module = AnsibleModule(argument_spec=spec, supports_check_mode=True, **engine.module_kwargs)
     problems = list(engine.validate(module.params)) if engine.validate else []
     if problems:

@@ -37,21 +37,29 @@ ERROR_CAUSES = (
     "internal",
 )
 
-RESULT_KEYS = (
-    "id",
-    "code",
-    "title",
-    "engine",
-    "target",
-    "status",
-    "impact",
-    "message",
-    "remediation",
-    "details",
-    "references",
-    "cause",
-    "duration_ms",
+# The keys of a result, with their type and meaning: the modules' RETURN docs are generated from this.
+RESULT_FIELDS = (
+    ("id", "str", "The check item id, C(<engine>.<item>)."),
+    ("code", "str", "A stable code for the kind of finding, C(<id>/<kind>); the same problem on any target has the "
+                    "same code, so that reports group by it."),
+    ("title", "str", "What the check item verifies."),
+    ("engine", "str", "The engine the item belongs to."),
+    ("target", "str", "What was checked: an endpoint, a route, an instance (after its label, if one was given), a "
+                      "database."),
+    ("status", "str", "V(passed), V(warning), V(failed), V(error) (could not check) or V(skipped) (not applicable)."),
+    ("impact", "list", "What a failure prevents: V(backup), V(restore), V(log_backup), V(incremental_backup), "
+                       "V(all_operations)."),
+    ("message", "str", "One line that names the object, the cause and the consequence."),
+    ("remediation", "str", "What to do about it; empty when nothing is to be done."),
+    ("details", "dict", "Observed values behind the verdict."),
+    ("references", "list", "The vendor codes the item answers, such as V(HBR:OSS_INTERNAL_ENDPOINT_CONNECTIVITY)."),
+    ("cause", "str", "The classified cause of an V(error) (and of a network V(failed)), such as V(dns), V(refused), "
+                     "V(timeout), V(tls), V(login_failed), V(permission), V(driver_missing), V(dependency); null "
+                     "otherwise."),
+    ("duration_ms", "int", "How long the check item took."),
 )
+
+RESULT_KEYS = tuple(name for name, _kind, _text in RESULT_FIELDS)
 
 
 def outcome(status, target, message, remediation="", details=None, cause=None, code=None):

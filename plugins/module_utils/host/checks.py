@@ -105,6 +105,25 @@ def judge_oss(host, port, probe):
     permissions="None (outbound network only).",
     versions="Any host with Python 3.",
     applies=_oss_not_configured,
+    options=dict(
+        region=dict(type="str", description=(
+            "The cloud region id, for example V(cn-hangzhou). The object-storage endpoint tested is then "
+            "C(oss-<region>-internal.aliyuncs.com:443), the endpoint reached from a VPC.",
+            "Ignored when O(oss_endpoint) is set. With neither, C(host.oss_connectivity) is V(skipped).",
+        )),
+        oss_endpoint=dict(type="str", description=(
+            "The object-storage endpoint to test instead of the region's, as V(host), V(host:port), V([ipv6]:port) "
+            "or V(https://host[:port]). Any HTTPS endpoint works, for example an Azure blob host. The default port "
+            "is 443.",
+        )),
+        validate_certs=dict(type="bool", default=True, description=(
+            "Verify the object-storage endpoint's TLS certificate and host name. A failed verification is reported "
+            "as a V(tls) failure.",
+        )),
+        ca_path=dict(type="path", description=(
+            "A PEM file of CA certificates to verify the endpoint with, instead of the system's.",
+        )),
+    ),
 )
 def oss_connectivity(ctx):
     host, port = oss_endpoint(ctx.params)
@@ -161,6 +180,15 @@ def judge_control_endpoint(host, port, probe):
          "100.64.0.0/11 and 100.96.0.0/11, and every configured control endpoint accepts TCP.",
     permissions="None (reads the routing table with `ip route get`; outbound network only).",
     versions="Linux hosts; without iproute2 the gateway is not reported.",
+    options=dict(
+        control_endpoints=dict(type="list", elements="str", default=[], description=(
+            "Control-plane endpoints of the backup service, each V(host:port), that must accept TCP.",
+        )),
+        control_route_addresses=dict(type="list", elements="str", default=["100.64.0.1", "100.96.0.1"], description=(
+            "Addresses inside 100.64.0.0/10 whose kernel route is looked up, one per half of the control network "
+            "(100.64.0.0/11 and 100.96.0.0/11).",
+        )),
+    ),
 )
 def control_network(ctx):
     endpoints = [parse_endpoint(e, None, "control_endpoints") for e in ctx.params.get("control_endpoints") or []]

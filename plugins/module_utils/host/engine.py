@@ -14,14 +14,37 @@ from ansible_collections.cloudbackup.precheck.plugins.module_utils.core.context 
 from ansible_collections.cloudbackup.precheck.plugins.module_utils.core.module import Engine
 from ansible_collections.cloudbackup.precheck.plugins.module_utils.host import checks
 
-HOST_ARGS = dict(
-    region=dict(type="str"),
-    oss_endpoint=dict(type="str"),
-    control_endpoints=dict(type="list", elements="str", default=[]),
-    control_route_addresses=dict(type="list", elements="str", default=["100.64.0.1", "100.96.0.1"]),
-    timeout=dict(type="float", default=5.0),
-    validate_certs=dict(type="bool", default=True),
-    ca_path=dict(type="path"),
+DESCRIPTION = (
+    "Runs a selection of the host check items (C(host.oss_connectivity), C(host.control_network)) in one task, with "
+    "every network probe bounded by O(timeout) and all probes running concurrently.",
+)
+
+EXAMPLES = r"""
+- name: Check the data path to object storage and the control network
+  cloudbackup.precheck.host_precheck:
+    region: cn-hangzhou
+    control_endpoints:
+      - hbr-vpc.cn-hangzhou.aliyuncs.com:443
+    timeout: 5
+  register: host_checks
+
+- name: Only the network items, with an explicit endpoint (any HTTPS endpoint works)
+  cloudbackup.precheck.host_precheck:
+    oss_endpoint: https://mystorageaccount.blob.core.windows.net
+    checks: ['@network']
+
+- name: Fail when any host check failed
+  cloudbackup.precheck.host_precheck:
+    region: cn-hangzhou
+  register: result
+  failed_when: result.summary.failed > 0 or result.summary.error > 0
+"""
+
+OPTIONS = dict(
+    timeout=dict(type="float", default=5.0, description=(
+        "Seconds each probe may take in all (DNS, TCP, TLS and HTTP together). Probes run concurrently, so a host "
+        "whose endpoints are all silent takes about one timeout.",
+    )),
 )
 
 
@@ -53,4 +76,5 @@ def host_context(params):
     return Context(params, socket.gethostname())
 
 
-ENGINE = Engine("host", HOST_ARGS, host_context, validate=validate, concurrent=True, items=(checks,))
+ENGINE = Engine("host", OPTIONS, host_context, validate=validate, concurrent=True, items=(checks,), title="Host",
+                description=DESCRIPTION, examples=EXAMPLES)

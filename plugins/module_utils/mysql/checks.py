@@ -328,6 +328,14 @@ def connection(ctx):
          "flavour (TiDB) fails.",
     permissions="Login only (SELECT VERSION()).",
     versions="Any.",
+    options=dict(
+        supported_versions=dict(type="dict", default=dict(SUPPORTED_VERSIONS), description=(
+            "The supported server versions per flavour, as V(MIN-MAX) where V(MAX) is a release series (V(8.0) "
+            "covers every 8.0.x, V(11) every 11.x). Used by C(mysql.version).",
+            "Keys are V(mysql) (MySQL, Percona Server and other MySQL builds), V(mariadb) and V(tidb). A flavour not"
+            " given keeps its default range; a flavour without a range (TiDB by default) fails.",
+        )),
+    ),
 )
 def version(ctx):
     return judge_version(ctx.server(), version_ranges(ctx.params.get("supported_versions")), ctx.target)
@@ -342,6 +350,12 @@ def version(ctx):
          "expire_logs_days) are reported; a retention below binlog_min_retention_hours warns.",
     permissions="Login only (SHOW GLOBAL VARIABLES).",
     versions="MySQL 5.1.38 to 8.0.x, MariaDB 10.x and 11.x.",
+    options=dict(
+        binlog_min_retention_hours=dict(type="float", default=24.0, description=(
+            "C(mysql.binlog) warns when binary logs are purged sooner than this, since a log backup that falls "
+            "behind would lose the log chain. V(0) turns the warning off. Logs never purged do not warn.",
+        )),
+    ),
 )
 def binlog(ctx):
     return judge_binlog(ctx.server(), ctx.variables(), ctx.target, ctx.params.get("binlog_min_retention_hours"))
@@ -357,6 +371,15 @@ def binlog(ctx):
     permissions="None for the login account (SHOW GRANTS); SELECT on the mysql schema to read another account "
                 "given as backup_user.",
     versions="MySQL 5.1.38 to 8.0.x, MariaDB 10.x and 11.x.",
+    options=dict(
+        backup_user=dict(type="str", description=(
+            "The account the backup agent will use, as V(name@host) or V(name) (host V(%)), whose grants "
+            "C(mysql.privileges) judges. The name is bound as a parameter of C(SHOW GRANTS FOR).",
+            "When not set, the login account (as C(CURRENT_USER) returns it) is judged.",
+            "Reading the grants of another account needs C(SELECT) on the C(mysql) schema; without it the result is "
+            "an V(error) with cause V(permission).",
+        )),
+    ),
 )
 def privileges(ctx):
     server = ctx.server()

@@ -28,18 +28,58 @@ CONNECTION_CHECK = "mysql.connection"
 DEFAULT_CONFIG_FILE = "~/.my.cnf"
 
 CONNECTION_ARGS = dict(
-    login_host=dict(type="str", default="localhost"),
-    login_port=dict(type="int", default=3306),
-    login_unix_socket=dict(type="path"),
-    login_user=dict(type="str"),
-    login_password=dict(type="str", no_log=True),
-    config_file=dict(type="path", default=DEFAULT_CONFIG_FILE),
-    ca_cert=dict(type="path"),
-    client_cert=dict(type="path"),
-    client_key=dict(type="path"),
-    check_hostname=dict(type="bool"),
-    connect_timeout=dict(type="float", default=10.0),
-    read_timeout=dict(type="float", default=30.0),
+    login_host=dict(type="str", default="localhost", description=(
+        "The host name or address of the MySQL or MariaDB server.",
+        "The C(host) of O(config_file) is not used; set this option instead.",
+    )),
+    login_port=dict(type="int", default=3306, description=(
+        "The TCP port of the server. Ignored when a unix socket is used.",
+    )),
+    login_unix_socket=dict(type="path", description=(
+        "The unix socket of a local server, for example V(/run/mysqld/mysqld.sock). When set, it is used instead of "
+        "TCP, whatever O(login_host) says.",
+        "Without it, the C(socket) of O(config_file) is used when O(login_host) is V(localhost).",
+    )),
+    login_user=dict(type="str", description=(
+        "The account to log in with; the privileges of this account are the ones judged by C(mysql.privileges) "
+        "unless O(backup_user) is set.",
+        "When neither this option nor O(config_file) sets a user, the name of the OS user the module runs as is "
+        "used, as the mysql client does.",
+    )),
+    login_password=dict(type="str", no_log=True, description=(
+        "The password of O(login_user). Never shown in results, messages or logs.",
+        "When not set, the C(password) of O(config_file) is used, if any.",
+    )),
+    config_file=dict(type="path", default=DEFAULT_CONFIG_FILE, description=(
+        "A C(my.cnf) style option file on the host that runs the module. The groups C([client]), C([client-server]) "
+        "and C([client-mariadb]) are read for C(user), C(password), C(socket), C(ssl-ca), C(ssl-cert) and "
+        "C(ssl-key); module options win over the file. C(!include) lines are not followed.",
+        "The default file is used only if it exists; another file that does not exist is an invalid argument.",
+    )),
+    ca_cert=dict(type="path", description=(
+        "A PEM file of the CA that signed the server certificate. When set, the connection uses TLS and the server "
+        "certificate is verified (a failure is reported with cause V(tls)).",
+        "Without O(ca_cert) and O(client_cert), PyMySQL may still encrypt (recent versions try TLS when the server "
+        "offers it) but never verifies the server.",
+    )),
+    client_cert=dict(type="path", description=(
+        "A PEM client certificate for servers that require X.509 authentication. Needs O(client_key).",
+    )),
+    client_key=dict(type="path", description=(
+        "The private key of O(client_cert).",
+    )),
+    check_hostname=dict(type="bool", description=(
+        "Whether the server certificate must name O(login_host). Needs O(ca_cert).",
+        "When not set, the host name is checked whenever O(ca_cert) is set (never over a unix socket).",
+    )),
+    connect_timeout=dict(type="float", default=10.0, role_default="timeout", description=(
+        "Seconds allowed for each step of connecting and logging in (DNS lookup, TCP connect, TLS, each read of the "
+        "handshake and login). A server that accepts TCP but never answers is reported as V(timeout) after about "
+        "this time.",
+    )),
+    read_timeout=dict(type="float", default=30.0, description=(
+        "Seconds each query may wait for the server after login.",
+    )),
 )
 
 # Option-file groups a MySQL or MariaDB client reads, in order (later groups win, as in the clients).

@@ -400,6 +400,15 @@ def judge_recovery_area(label, rows, warn_percent, fail_percent):
          "no recovery area is configured.",
     permissions="SELECT on V$RECOVERY_FILE_DEST.",
     versions="Oracle Database 11.2 and later.",
+    options=dict(
+        recovery_area_warn_percent=dict(type="float", default=70.0, description=(
+            "C(oracle.recovery_area) warns when the used, not reclaimable part of the fast recovery area reaches "
+            "this percentage of its limit.",
+        )),
+        recovery_area_fail_percent=dict(type="float", default=90.0, description=(
+            "C(oracle.recovery_area) fails at this percentage. Must be above O(recovery_area_warn_percent).",
+        )),
+    ),
 )
 def recovery_area(ctx):
     return judge_recovery_area(ctx.target, gather(ctx, "recovery_area"), ctx.params["recovery_area_warn_percent"],

@@ -38,17 +38,51 @@ CONNECTION_CHECK = "oracle.connection"
 MODES = ("default", "sysdba", "sysbackup")
 
 CONNECTION_ARGS = dict(
-    dsn=dict(type="str"),
-    login_host=dict(type="str"),
-    login_port=dict(type="int", default=1521),
-    service_name=dict(type="str"),
-    sid=dict(type="str"),
-    login_user=dict(type="str"),
-    login_password=dict(type="str", no_log=True),
-    mode=dict(type="str", default="default", choices=list(MODES)),
-    oracle_client_lib_dir=dict(type="path"),
-    connect_timeout=dict(type="float", default=10.0),
-    query_timeout=dict(type="float", default=30.0),
+    dsn=dict(type="str", description=(
+        "The database to connect to, as an Easy Connect string (V(dbhost:1521/ORCLPDB1), "
+        "V(tcps://dbhost:2484/sales.example.com)), a connect descriptor (C(DESCRIPTION=...)), or a TNS alias.",
+        "Mutually exclusive with O(login_host), O(service_name) and O(sid). Must not contain credentials.",
+        "Results name the database C(host/service) of the string (or the alias), never the whole string.",
+    )),
+    login_host=dict(type="str", description=(
+        "The host of the listener, when O(dsn) is not used. Defaults to V(localhost) when O(service_name) or O(sid) "
+        "is set.",
+    )),
+    login_port=dict(type="int", default=1521, description=(
+        "The port of the listener, with O(login_host).",
+    )),
+    service_name=dict(type="str", description=(
+        "The database service to connect to (a PDB is reached by its service name). Results name the database by it."
+        " Mutually exclusive with O(sid) and O(dsn).",
+    )),
+    sid=dict(type="str", description=(
+        "The instance SID to connect to, for databases that register no service. Mutually exclusive with "
+        "O(service_name) and O(dsn).",
+    )),
+    login_user=dict(type="str", description=(
+        "The database user to log in as.",
+        "Without it, OS authentication is used (C(/ AS SYSDBA) on the database host), which needs thick mode (Oracle"
+        " Client libraries on the managed host, see O(oracle_client_lib_dir)).",
+    )),
+    login_password=dict(type="str", no_log=True, description=(
+        "The password of O(login_user). It never appears in results, messages or logs.",
+    )),
+    mode=dict(type="str", default="default", choices=list(MODES), description=(
+        "The administrative privilege to connect with. V(sysbackup) is the least privilege that reads every view the"
+        " checks need and is required, like V(sysdba), to connect to a MOUNTED database.",
+    )),
+    oracle_client_lib_dir=dict(type="path", description=(
+        "A directory of Oracle Client (Instant Client) libraries. Setting it switches python-oracledb to thick mode,"
+        " needed for Oracle Database 11.2, for 10G password verifiers and for some network configurations. Thin "
+        "mode, the default, needs no client.",
+    )),
+    connect_timeout=dict(type="float", default=10.0, role_default="timeout", description=(
+        "Seconds the whole connect and login may take. The module bounds it itself, so a listener that accepts TCP "
+        "and then stays silent costs this long and is reported as V(timeout).",
+    )),
+    query_timeout=dict(type="float", default=30.0, description=(
+        "Seconds each query may take (python-oracledb C(call_timeout)).",
+    )),
 )
 
 # Errors by ORA- number. Thick mode turns some of them into DPY-4011 but keeps `.code`, so the

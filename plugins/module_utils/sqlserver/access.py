@@ -66,6 +66,14 @@ def judge_sysadmin(is_member, login, label, major, connected=True):
     permissions="None for the login of the connection. For another backup_login, the checking login must see its "
                 "role membership (VIEW ANY DEFINITION or sysadmin), otherwise the result is a warning.",
     versions=V2008 + " (ALTER SERVER ROLE from 2012; the remediation uses sp_addsrvrolemember before).",
+    options=dict(
+        backup_login=dict(type="str", description=(
+            "The login the backup agent will use, for C(sqlserver.sysadmin), for example V(NT "
+            "SERVICE\\\\AzureWLBackupPluginSvc) for Azure Backup. Its sysadmin membership is read with "
+            "C(IS_SRVROLEMEMBER('sysadmin', ?)), the name bound as a parameter.",
+            "When not set, the login of the connection is checked.",
+        )),
+    ),
 )
 def sysadmin(ctx):
     server = ctx.server()

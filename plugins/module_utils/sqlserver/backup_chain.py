@@ -530,6 +530,17 @@ def conflicting_operation(ctx):
                 "db_datareader, or sysadmin); sys.database_recovery_status rows need VIEW ANY DATABASE. Without "
                 "them an error (cause permission).",
     versions=V2008 + " (backupset.is_copy_only, database_guid, recovery_model; backupmediaset.software_name).",
+    options=dict(
+        foreign_backup_window_hours=dict(type="int", default=168, description=(
+            "How many hours of C(msdb) backup history C(sqlserver.foreign_backups) reads.",
+        )),
+        own_backup_users=dict(type="list", elements="str", default=[], description=(
+            "The logins (C(msdb.dbo.backupset.user_name)) under which the backup agent being rolled out takes its "
+            "backups, as names or glob patterns, case-insensitive. Their backups are not reported by "
+            "C(sqlserver.foreign_backups); every other non-copy-only full or log backup is.",
+            "Before the rollout no backup is the agent's own, so the default reports them all.",
+        )),
+    ),
 )
 def foreign_backups(ctx):
     login = login_of(ctx)
@@ -588,6 +599,15 @@ def full_backup_base(ctx):
                 "VIEW ANY DEFINITION to see whether the log can grow. Without them an error (cause permission).",
     versions="sys.dm_db_log_stats from SQL Server 2016 SP2 (13.0.5026) and 2017; SQL Server 2008 to 2016 SP1 through "
              "sys.dm_os_performance_counters.",
+    options=dict(
+        log_space_warn_percent=dict(type="int", default=75, description=(
+            "C(sqlserver.log_space) warns from this percentage of the transaction log in use.",
+        )),
+        log_space_fail_percent=dict(type="int", default=90, description=(
+            "C(sqlserver.log_space) fails from this percentage of the transaction log in use when the log cannot "
+            "grow (no autogrowth, or every log file at its maximum size), and warns when it can.",
+        )),
+    ),
 )
 def log_space(ctx):
     usage, exc = _log_usage(ctx)

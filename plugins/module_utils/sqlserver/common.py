@@ -72,27 +72,21 @@ def visibility_result(permissions, login, label, visible):
 
 # -- options ----------------------------------------------------------------------------------
 
-PEER_ARGS = dict(
-    name=dict(type="str"),
-    login_host=dict(type="str", default="localhost"),
-    login_port=dict(type="int"),
-    instance_name=dict(type="str"),
+PEER_OPTIONS = dict(
+    name=dict(type="str", description=("A label for the instance in messages.",)),
+    login_host=dict(type="str", default="localhost", description=("Its host name or address.",)),
+    login_port=dict(type="int", description=(
+        "Its TCP port (1433 when neither this nor O(peer_instances[].instance_name) is set).",)),
+    instance_name=dict(type="str", description=(
+        "Its named instance, looked up through the SQL Server Browser (UDP 1434).",)),
 )
 
-BACKUP_ARGS = dict(
-    backup_login=dict(type="str"),
-    databases=dict(type="list", elements="str", default=[]),
-    foreign_backup_window_hours=dict(type="int", default=168),
-    own_backup_users=dict(type="list", elements="str", default=[]),
-    log_space_warn_percent=dict(type="int", default=75),
-    log_space_fail_percent=dict(type="int", default=90),
-    file_list_limit_bytes=dict(type="int", default=20000),
-    file_list_warn_percent=dict(type="int", default=90),
-    restore_target=dict(type="bool", default=False),
-    restore_databases=dict(type="list", elements="str", default=[]),
-    overwrite=dict(type="bool", default=False),
-    source_certificate_thumbprints=dict(type="list", elements="str", default=[]),
-    peer_instances=dict(type="list", elements="dict", default=[], options=PEER_ARGS),
+# Several items read it: sqlserver.restore_target and sqlserver.tde_certificate.
+RESTORE_TARGET_OPTION = dict(
+    restore_target=dict(type="bool", default=False, description=(
+        "This instance is a restore target. C(sqlserver.restore_target) then checks O(restore_databases), and "
+        "C(sqlserver.tde_certificate) checks O(source_certificate_thumbprints).",
+    )),
 )
 
 _THUMBPRINT = re.compile(r"^[0-9A-F]{40}$")

@@ -35,16 +35,53 @@ BROWSER_PORT = 1434
 PREFERRED_DRIVERS = ("ODBC Driver 18 for SQL Server", "ODBC Driver 17 for SQL Server", "FreeTDS")
 
 CONNECTION_ARGS = dict(
-    login_host=dict(type="str", default="localhost"),
-    login_port=dict(type="int"),
-    instance_name=dict(type="str"),
-    login_user=dict(type="str"),
-    login_password=dict(type="str", no_log=True),
-    driver=dict(type="str"),
-    encrypt=dict(type="bool", default=True),
-    trust_server_certificate=dict(type="bool", default=False),
-    connect_timeout=dict(type="float", default=10.0),
-    query_timeout=dict(type="float", default=30.0),
+    login_host=dict(type="str", default="localhost", description=(
+        "The host name or address of the SQL Server instance, as seen from the host that runs the module (with "
+        "C(delegate_to), the delegate).",
+    )),
+    login_port=dict(type="int", description=(
+        "The TCP port of the instance. When neither this nor O(instance_name) is set, 1433.",
+        "Give either O(login_port) or O(instance_name), not both.",
+    )),
+    instance_name=dict(type="str", description=(
+        "A named instance, for example V(SQLEXPRESS). Its port is looked up through the SQL Server Browser service "
+        "on UDP 1434 of O(login_host) (the drivers do this; FreeTDS with C(SERVER=host\\instance)), so the Browser "
+        "must run and UDP 1434 must be open.",
+        "V(MSSQLSERVER) names the default instance, which listens on O(login_port).",
+        "The target of the results is then C(host\\instance) instead of C(host:port).",
+    )),
+    login_user=dict(type="str", description=(
+        "A SQL Server login. Without it, integrated authentication (C(Trusted_Connection=yes)) is used, which on "
+        "Linux needs a Kerberos ticket of a domain account.",
+    )),
+    login_password=dict(type="str", no_log=True, description=(
+        "The password of O(login_user). It is sent only inside the ODBC connection string, escaped for the driver, "
+        "and never appears in results, messages or logs.",
+    )),
+    driver=dict(type="str", description=(
+        "The ODBC driver to use, by its registered name (see C(odbcinst -q -d)) or the path of its library.",
+        "When not set, the first installed of V(ODBC Driver 18 for SQL Server), V(ODBC Driver 17 for SQL Server) and"
+        " V(FreeTDS).",
+        "A driver that is not installed is an V(error) result with cause V(driver_missing), not a failed task.",
+    )),
+    encrypt=dict(type="bool", default=True, description=(
+        "Encrypt the connection with TLS. Mapped to what each driver understands, C(Encrypt=yes) for the Microsoft "
+        "drivers and C(Encryption=require) for FreeTDS (which ignores C(Encrypt) before 1.5).",
+        "With V(false) the login packet is still encrypted when the server can.",
+    )),
+    trust_server_certificate=dict(type="bool", default=False, description=(
+        "Accept the server's TLS certificate without verifying it (C(TrustServerCertificate=yes) of the Microsoft "
+        "drivers). Needed for the self-signed certificate SQL Server generates when none is configured.",
+        "FreeTDS ignores it; it verifies the certificate only when C(ca file) is set in C(freetds.conf).",
+    )),
+    connect_timeout=dict(type="float", default=10.0, role_default="timeout", description=(
+        "Seconds the connection and login may take (the ODBC login timeout, rounded up to whole seconds). A connect "
+        "that the driver does not end in time (for example a silent SQL Server Browser) is abandoned 2 seconds later"
+        " and reported as V(timeout).",
+    )),
+    query_timeout=dict(type="float", default=30.0, description=(
+        "Seconds each query may take (the ODBC query timeout, rounded up to whole seconds).",
+    )),
 )
 
 # Seconds the whole connect may take beyond connect_timeout before it is abandoned: the drivers'

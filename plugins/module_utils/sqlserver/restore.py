@@ -23,7 +23,7 @@ from ansible_collections.cloudbackup.precheck.plugins.module_utils.sqlserver imp
 from ansible_collections.cloudbackup.precheck.plugins.module_utils.core.registry import register
 from ansible_collections.cloudbackup.precheck.plugins.module_utils.core.runner import parallel_map
 from ansible_collections.cloudbackup.precheck.plugins.module_utils.sqlserver.common import (
-    V2008, rows_by_id, can_see_definitions, database_check, database_files, as_int, login_of, lower_keys, major_version, num, plural,
+    PEER_OPTIONS, V2008, rows_by_id, can_see_definitions, database_check, database_files, as_int, login_of, lower_keys, major_version, num, plural,
     summary_check, as_text, who_fix, normalize_thumbprint, read_rows, sql_string, state_permission, unreadable)
 from ansible_collections.cloudbackup.precheck.plugins.module_utils.sqlserver.connection import quote_name
 
@@ -415,6 +415,12 @@ def _certificates(ctx):
                 "master); without them an error (cause permission) when a database is encrypted or a thumbprint is "
                 "to be found.",
     versions=V2008 + " (TDE: Enterprise and Developer editions, Standard from 2019; encryptor_type read from 2012).",
+    options=dict(
+        source_certificate_thumbprints=dict(type="list", elements="str", default=[], description=(
+            "On a restore target, the SHA-1 thumbprints (40 hexadecimal digits, V(0x) optional) of the TDE "
+            "certificates of the source servers. Each must be in C(master.sys.certificates) with its private key.",
+        )),
+    ),
 )
 def tde_certificate(ctx):
     server = ctx.server()
@@ -459,6 +465,15 @@ def tde_certificate(ctx):
     permissions="VIEW ANY DEFINITION (or CREATE DATABASE, ALTER ANY DATABASE) to see sys.master_files; without it "
                 "an error (cause permission).",
     versions=V2008 + " (sys.master_files).",
+    options=dict(
+        file_list_limit_bytes=dict(type="int", default=20000, description=(
+            "The size in bytes above which Azure Backup stores a database's file list differently and a restore "
+            "cannot choose the target file paths (C(sqlserver.file_path_length)).",
+        )),
+        file_list_warn_percent=dict(type="int", default=90, description=(
+            "C(sqlserver.file_path_length) warns from this percentage of O(file_list_limit_bytes).",
+        )),
+    ),
 )
 def file_path_length(ctx):
     files, exc = database_files(ctx)
@@ -486,6 +501,13 @@ def file_path_length(ctx):
     versions=V2008 + " (sys.databases).",
     applies=lambda ctx: None if ctx.params.get("databases") else
     "No databases are configured (option databases), so none is checked for existence.",
+    options=dict(
+        databases=dict(type="list", elements="str", default=[], description=(
+            "The databases the backup plan protects. C(sqlserver.database_exists) fails for each one that is not in "
+            "C(sys.databases) (names compared exactly, then case-insensitively).",
+            "When empty, C(sqlserver.database_exists) is V(skipped).",
+        )),
+    ),
 )
 def database_exists(ctx):
     return judge_database_exists(ctx.params.get("databases"), ctx.databases(), ctx.target,
@@ -503,6 +525,16 @@ def database_exists(ctx):
     versions=V2008 + " (sys.databases).",
     applies=lambda ctx: None if ctx.params.get("restore_target") else
     "This instance is not a restore target (restore_target: false).",
+    options=dict(
+        restore_databases=dict(type="list", elements="str", default=[], description=(
+            "The names of the databases restores will create on this instance (with O(restore_target)). A database "
+            "of the same name fails C(sqlserver.restore_target) unless O(overwrite) is true.",
+        )),
+        overwrite=dict(type="bool", default=False, description=(
+            "The restores onto this instance will use force overwrite, so an existing database of the same name is "
+            "replaced (and C(sqlserver.restore_target) passes).",
+        )),
+    ),
 )
 def restore_target(ctx):
     names = ctx.params.get("restore_databases") or []
@@ -527,6 +559,14 @@ def restore_target(ctx):
     versions="Any SQL Server version (TDS pre-login).",
     applies=lambda ctx: None if ctx.params.get("peer_instances") else
     "One SQL Server instance is configured for this host (peer_instances is empty).",
+    options=dict(
+        peer_instances=dict(type="list", elements="dict", default=[], options=PEER_OPTIONS, version_added="0.1.0", description=(
+            "The other SQL Server instances configured on the same host, for C(sqlserver.instances_healthy), which "
+            "probes this instance and each of them with a TDS pre-login (no login, within O(connect_timeout), all at"
+            " once). Only how to reach them; no credentials.",
+            "The role passes them to the first instance of each host.",
+        )),
+    ),
 )
 def instances_healthy(ctx):
     params = ctx.params
