@@ -37,7 +37,7 @@ def _modinfo(fs):
             text = fs.text("%s/%s/modinfo.sh" % (directory, platform), limit=65536)
             match = re.search(r"^grub_(?:package_)?version=[\"']?([^\"'\n]+)", text or "", re.M)
             if match:
-                return match.group(1), "%s/%s/modinfo.sh (the installed boot loader)" % (directory, platform)
+                return match.group(1), "the installed boot loader, %s/%s/modinfo.sh" % (directory, platform)
     return None
 
 
@@ -60,12 +60,12 @@ def grub_versions(ctx):
     if packages:
         for name in GRUB_PACKAGES:
             if name in packages["installed"]:
-                found.append((packages["installed"][name], "package %s (%s)" % (name, packages["manager"])))
+                found.append((packages["installed"][name], "the %s package %s" % (packages["manager"], name)))
                 break
     if not found:
         legacy = [path for path in LEGACY_MARKERS if ctx.fs.exists(path)]
         if legacy and not any(ctx.fs.exists(c) for c in ("/boot/grub/grub.cfg", "/boot/grub2/grub.cfg")):
-            found.append(("0.97", "%s without grub.cfg (legacy GRUB)" % legacy[0]))
+            found.append(("0.97", "legacy GRUB: %s and no grub.cfg" % legacy[0]))
     return found
 
 

@@ -43,7 +43,7 @@ def walk(ctx):
     def produce():
         paths = [(path, ctx.fs.resolve(path)) for path in ctx.params["backup_paths"]]
         # An image that is not running holds no locks: its walk needs no /proc.
-        lock_keys = [lock["key"] for lock in locks(ctx)["locks"]] if ctx.fs.has_live_state() else []
+        lock_keys = [lock["key"] for lock in locks(ctx)["locks"]] if ctx.fs.has_live_state("/proc/locks") else []
         job = filescan.Walk(ctx.fs.root, paths, ctx.params["walk_max_entries"], ctx.params["walk_max_seconds"],
                             ctx.params["walk_max_depth"], ctx.params["max_listed"], lock_keys)
         started = time.monotonic()
@@ -56,7 +56,7 @@ def walk(ctx):
 
 def open_files(ctx):
     def produce():
-        ctx.fs.require_live_state("Which processes hold files open")
+        ctx.fs.require_live_state("Which processes hold files open", "/proc")
         return filescan.scan_open_files(ctx.fs, time.monotonic() + ctx.params["timeout"], skip_pids=(os.getpid(),))
     return ctx.cached("open_files", produce)
 
@@ -64,7 +64,7 @@ def open_files(ctx):
 def locks(ctx):
     """The locks of /proc/locks, each with the path its holder has open, when that can be found."""
     def produce():
-        ctx.fs.require_live_state("The file locks")
+        ctx.fs.require_live_state("The file locks", "/proc/locks")
         text = ctx.fs.text("/proc/locks") or ""
         found = filescan.parse_locks(text)
         opened = open_files(ctx)["files"]

@@ -123,7 +123,7 @@ class HostContext(Context):
 
     def mounts(self):
         def read():
-            self.fs.require_live_state("The mount table")
+            self.fs.require_live_state("The mount table", "/proc/self/mountinfo")
             text = self.fs.text("/proc/self/mountinfo")
             if text is None:
                 raise PrecheckError("unsupported", "%s has no /proc/self/mountinfo." % self.fs.root,
@@ -145,7 +145,7 @@ class HostContext(Context):
 
     def block_devices(self):
         def read():
-            self.fs.require_live_state("The disk layout")
+            self.fs.require_live_state("The disk layout", "/sys/block")
             return blockdev.read_block_devices(self.fs)
         return self.cached("block_devices", read)
 

@@ -178,7 +178,7 @@ def judge_selinux(config, enforcing_now):
 )
 def selinux(ctx):
     text = ctx.fs.text("/etc/selinux/config")
-    enforce = ctx.fs.text("/sys/fs/selinux/enforce") if ctx.fs.has_live_state() else None
+    enforce = ctx.fs.text("/sys/fs/selinux/enforce")
     return judge_selinux(None if text is None else parse_os_release(text),
                          None if enforce is None else enforce.strip() == "1")
 

@@ -15,6 +15,7 @@ __metaclass__ = type
 import bz2
 import gzip
 import lzma
+import os
 import time
 
 from ansible_collections.cloudbackup.precheck.plugins.module_utils.core.registry import PrecheckError
@@ -31,6 +32,7 @@ class Budget:
         self.deadline = deadline
         self.what = what
         self.bytes = 0
+        self.archives = 0
 
     def spend(self, count):
         self.bytes += count
@@ -71,6 +73,7 @@ def read_cpio(stream, names, budget, first=b""):
         namesize = int(header[94:102], 16)
         name = _read_exact(stream, namesize + _pad(HEADER + namesize), budget)[:namesize].rstrip(b"\x00")
         if name == b"TRAILER!!!":
+            budget.archives += 1
             return True
         names.append(name.decode("utf-8", "replace"))
         if len(names) > MAX_NAMES:
@@ -129,10 +132,13 @@ def _archives(stream, names, budget):
 
 
 def _decompressed(stream, names, budget, how):
+    complete = budget.archives
     try:
         _archives(stream, names, budget)
     except (EOFError, OSError, lzma.LZMAError) as exc:
-        raise PrecheckError("internal", "%s is damaged (%s): %s." % (budget.what, how, exc))
+        # Padding after the compressed stream is not an error once its archive was read to the end.
+        if budget.archives == complete:
+            raise PrecheckError("internal", "%s is damaged (%s): %s." % (budget.what, how, exc))
     return names, how
 
 
@@ -140,7 +146,14 @@ def _with_command(fs, handle, real, magic, names, budget):
     fmt, argv = COMMAND_FORMATS[magic]
     command = fs.find_command(argv[0])
     if command:
-        reader = fs.stream([command] + argv[1:] + ["-"], budget.deadline, MAX_BYTES, stdin=handle)
+        # The decompressor reads its own descriptor, placed where the compressed archive starts (the
+        # buffered handle has read ahead of that point).
+        fd = os.open(real, os.O_RDONLY)
+        try:
+            os.lseek(fd, handle.tell(), os.SEEK_SET)
+            reader = fs.stream([command] + argv[1:] + ["-"], budget.deadline, MAX_BYTES, stdin=fd)
+        finally:
+            os.close(fd)
         try:
             _archives(reader, names, budget)
         finally:

@@ -76,7 +76,7 @@ def judge_nics(nics):
     applies=migrating,
 )
 def nics(ctx):
-    ctx.fs.require_live_state("The network interfaces")
+    ctx.fs.require_live_state("The network interfaces", "/sys/class/net")
     return judge_nics(read_interfaces(ctx.fs))
 
 
@@ -121,7 +121,7 @@ def judge_ipv6(addresses, ipv6_enabled=True):
     applies=migrating,
 )
 def ipv6(ctx):
-    ctx.fs.require_live_state("The IPv6 addresses")
+    ctx.fs.require_live_state("The IPv6 addresses", "/proc/net")
     text = ctx.fs.text("/proc/net/if_inet6")
     return judge_ipv6(parse_if_inet6(text), ipv6_enabled=text is not None)
 
@@ -274,7 +274,7 @@ def judge_dhcp(nic, config, clients, managers):
     applies=migrating,
 )
 def dhcp(ctx):
-    ctx.fs.require_live_state("The primary NIC")
+    ctx.fs.require_live_state("The primary NIC", "/sys/class/net")
     nic = parse_default_route(ctx.fs.text("/proc/net/route"))
     if nic is None:
         physical = [n["name"] for n in read_interfaces(ctx.fs) if n["physical"]]

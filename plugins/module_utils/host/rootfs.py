@@ -144,16 +144,16 @@ class Root:
         except OSError:
             return None
 
-    def has_live_state(self):
-        """Whether /proc and /sys under the root describe a running system: always on the live host; for
-        another root only when it holds them (a fixture tree, or an image whose proc and sys were bind-mounted)."""
-        return self.live or (os.path.isdir(self.inside("/proc/self")) and os.path.isdir(self.inside("/sys")))
+    def has_live_state(self, path):
+        """Whether `path` of a running system's /proc or /sys is there: always on the live host; under
+        another root only when it holds it (a fixture tree, or an image whose /proc was bind-mounted)."""
+        return self.live or os.path.lexists(self.inside(path))
 
-    def require_live_state(self, what):
-        if not self.has_live_state():
+    def require_live_state(self, what, path):
+        if not self.has_live_state(path):
             raise PrecheckError(
-                "unsupported", "%s is read from /proc and /sys of a running system, and %s holds none (an image "
-                "that is not running)." % (what, self.root),
+                "unsupported", "%s is read from %s of a running system, and %s has none (an image that is not "
+                "running)." % (what, path, self.root),
                 "Run the precheck on the running source machine (root /), or bind-mount its /proc and /sys into %s."
                 % self.root)
 
