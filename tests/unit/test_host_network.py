@@ -19,8 +19,8 @@ def test_two_physical_nics_fail_and_virtual_ones_do_not_count(tmp_path):
     result = migrate("migrate.nics", root)
     assert (result["status"], result["code"]) == ("failed", "migrate.nics/several")
     assert "2 physical NICs (eth0, eth1)" in result["message"]
-    assert result["details"]["ignored"] == ["br0 (bridge)", "docker0 (bridge)", "ifb0 (ifb)", "lo (loopback)",
-                                            "veth0 (veth)"]
+    assert result["details"]["ignored"] == ["br0 (bridge)", "docker0 (bridge)", "ifb0 (virtual)", "lo (loopback)",
+                                            "veth0 (virtual)"]
 
 
 def test_one_physical_nic_among_virtual_ones_passes(tmp_path):
@@ -29,7 +29,7 @@ def test_one_physical_nic_among_virtual_ones_passes(tmp_path):
     root.nic("virbr0", physical=False, kind="bridge")
     result = migrate("migrate.nics", root)
     assert (result["status"], result["target"]) == ("passed", "nic eth0")
-    assert "Ignored: lo (loopback), veth0 (veth), virbr0 (bridge)" in result["message"]
+    assert "Ignored: lo (loopback), veth0 (virtual), virbr0 (bridge)" in result["message"]
 
 
 def test_no_physical_nic_warns(tmp_path):

@@ -37,11 +37,11 @@ def read_interfaces(fs):
         virtual = "/devices/virtual/" in real + "/" or not fs.exists(base + "/device")
         kind = None
         if virtual:
+            # What sysfs itself shows; veth, ifb, dummy and tunnels show nothing more than being virtual.
             kind = ("loopback" if (fs.text(base + "/type") or "").strip() == "772" else
                     "bridge" if fs.isdir(base + "/bridge") else
                     "bond" if fs.isdir(base + "/bonding") else
-                    "tun/tap" if fs.exists(base + "/tun_flags") else
-                    re.sub(r"\d+$", "", name) or "virtual")
+                    "tun/tap" if fs.exists(base + "/tun_flags") else "virtual")
         nics.append({"name": name, "physical": not virtual, "kind": kind, "path": real,
                      "address": (fs.text(base + "/address") or "").strip() or None})
     return nics
