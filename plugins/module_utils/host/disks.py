@@ -65,28 +65,24 @@ def system_layout(ctx):
     return ctx.cached("system_layout", produce)
 
 
-def judge_system_disk_size(disks):
-    found = []
-    for disk in disks:
-        size = gib(disk["size"])
-        target = "disk /dev/%s" % disk["name"]
-        details = {"size_bytes": disk["size"], "size_gib": round(size, 1)}
-        if SYSTEM_DISK_MIN_GIB <= size <= SYSTEM_DISK_MAX_GIB:
-            found.append(R.passed(target, "System disk /dev/%s is %.1f GiB (40-500 GiB)." % (disk["name"], size),
-                                  details))
-        elif size < SYSTEM_DISK_MIN_GIB:
-            found.append(R.failed(target, "System disk /dev/%s is %.1f GiB, below the 40 GiB a cloud instance's system "
-                                  "disk needs." % (disk["name"], size),
-                                  "Grow the disk to at least 40 GiB in the hypervisor, then the partition and file "
-                                  "system (`growpart /dev/%s N`, `resize2fs` or `xfs_growfs /`)." % disk["name"],
-                                  details, code="too_small"))
-        else:
-            found.append(R.failed(target, "System disk /dev/%s is %.1f GiB, above the 500 GiB a cloud instance's system "
-                                  "disk may have." % (disk["name"], size),
-                                  "Move data off the system disk onto a data disk until the system disk can be shrunk "
-                                  "to 500 GiB or less (a file system cannot shrink in place: copy it to a smaller disk).",
-                                  details, code="too_large"))
-    return found
+def judge_disk_size(label, size_bytes):
+    """One system disk, named as its system names it (`/dev/sda`, `disk 0 (C:)`)."""
+    size = gib(size_bytes)
+    target = "disk %s" % label
+    details = {"size_bytes": size_bytes, "size_gib": round(size, 1)}
+    if SYSTEM_DISK_MIN_GIB <= size <= SYSTEM_DISK_MAX_GIB:
+        return R.passed(target, "System disk %s is %.1f GiB (40-500 GiB)." % (label, size), details)
+    if size < SYSTEM_DISK_MIN_GIB:
+        return R.failed(target, "System disk %s is %.1f GiB, below the 40 GiB a cloud instance's system disk needs."
+                        % (label, size),
+                        "Grow the disk to at least 40 GiB in the hypervisor, then the partition and file system "
+                        "(`growpart`, then `resize2fs` or `xfs_growfs /`; on Windows, Disk Management's Extend "
+                        "Volume).", details, code="too_small")
+    return R.failed(target, "System disk %s is %.1f GiB, above the 500 GiB a cloud instance's system disk may have."
+                    % (label, size),
+                    "Move data off the system disk onto a data disk until the system disk can be shrunk to 500 GiB or "
+                    "less (a file system cannot shrink in place: copy it to a smaller disk).", details,
+                    code="too_large")
 
 
 @register(
@@ -101,7 +97,7 @@ def judge_system_disk_size(disks):
 def system_disk_size(ctx):
     layout = system_layout(ctx)
     devices = layout["devices"]
-    return judge_system_disk_size([devices[name] for name in layout["root"]["disks"]])
+    return [judge_disk_size("/dev/" + name, devices[name]["size"]) for name in layout["root"]["disks"]]
 
 
 def judge_system_disk_first(layout, order):
@@ -194,6 +190,8 @@ def partition_uses(fs, layout, swaps):
                 if use not in uses[part]:
                     uses[part].append(use)
     for mount in layout["mounts"]:
+        if mount["root"] != "/":
+            continue  # a bind mount of a directory: the file system's own mount is listed too
         device = blockdev.device_of_mount(fs, devices, mount)
         if device is not None:
             note(device, mount["mountpoint"])
@@ -236,7 +234,8 @@ def single_root_partition(ctx):
     return judge_single_root_partition(layout["root"]["disks"], uses)
 
 
-def judge_disk_full(vfs):
+def judge_disk_full(vfs, label="/"):
+    """statvfs-like counts of the system's root file system (`/`, or `C:` on Windows)."""
     blocks_used = vfs["blocks"] - vfs["bfree"]
     space = 100.0 * blocks_used / (blocks_used + vfs["bavail"]) if blocks_used + vfs["bavail"] else 100.0
     inodes = 100.0 * (vfs["files"] - vfs["ffree"]) / vfs["files"] if vfs["files"] else None
@@ -248,12 +247,12 @@ def judge_disk_full(vfs):
     if inodes is not None and inodes >= FULL_PERCENT:
         full.append("%.1f %% of its inodes" % inodes)
     if full:
-        return [R.failed("/", "The root file system uses %s: a cloud instance created from a full system disk can "
-                         "fail to start or to configure itself." % " and ".join(full),
-                         "Free space on / (`du -xh / | sort -h | tail`; old kernels, logs, caches) to below 99 %.",
+        return [R.failed(label, "The system file system %s uses %s: a cloud instance created from a full system disk "
+                         "can fail to start or to configure itself." % (label, " and ".join(full)),
+                         "Free space on %s (old kernels or updates, logs, caches) to below 99 %%." % label,
                          details, code="full")]
-    return [R.passed("/", "The root file system uses %.1f %% of its space%s." % (
-        space, "" if inodes is None else " and %.1f %% of its inodes" % inodes), details)]
+    return [R.passed(label, "The system file system %s uses %.1f %% of its space%s." % (
+        label, space, "" if inodes is None else " and %.1f %% of its inodes" % inodes), details)]
 
 
 @register(
