@@ -19,9 +19,9 @@ def windows_facts(**overrides):
              "os_product_type": "3", "processor_architecture": "AMD64", "system_drive": "C:",
              "system_drive_size": str(127 * GIB), "system_drive_free": str(80 * GIB),
              "system_disk_index": "0", "system_disk_size": str(127 * GIB)}
-    lists = {"physical_nic": ["Ethernet0"], "ip_address": ["vmxnet3 Ethernet Adapter|10.0.0.5",
-                                                          "vmxnet3 Ethernet Adapter|fe80::1c2d:3e4f:5a6b:7c8d"],
-             "qemu_ga_service": []}
+    adapter = "vmxnet3 Ethernet Adapter"
+    lists = {"physical_nic": ["Ethernet0"], "qemu_ga_service": [],
+             "ip_address": [adapter + "|10.0.0.5", adapter + "|fe80::1c2d:3e4f:5a6b:7c8d"]}
     for key, value in overrides.items():
         (lists if key in lists else facts)[key] = value
     lines = ["%s=%s" % item for item in facts.items() if item[1] is not None]

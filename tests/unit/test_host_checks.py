@@ -15,6 +15,7 @@ from ansible_collections.cloudbackup.precheck.plugins.module_utils.host import e
 COLLECTIONS = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))),
                            ".venv", "collections")
 
+
 @pytest.mark.parametrize("value, expected", [
     ("oss.example.com", ("oss.example.com", 443)),
     ("oss.example.com:8443", ("oss.example.com", 8443)),

@@ -26,8 +26,8 @@ def vm_with_disk(tmp_path, size_gib):
 ])
 def test_system_disk_size(tmp_path, size, status, code, text):
     result = migrate("migrate.system_disk_size", vm_with_disk(tmp_path, size))
-    assert (result["status"], result["code"], result["target"]) == (status, "migrate.system_disk_size/" + code,
-                                                                   "disk /dev/sda")
+    expected = (status, "migrate.system_disk_size/" + code, "disk /dev/sda")
+    assert (result["status"], result["code"], result["target"]) == expected
     assert text in result["message"]
 
 

@@ -317,8 +317,8 @@ def judge_fstab(entries, exists):
         if state is None:
             unverified.append(entry["spec"])
         elif not state:
-            text = ("/etc/fstab line %d mounts %s from %s, which does not exist" % (entry["line"], entry["file"],
-                                                                                     entry["spec"]))
+            text = "/etc/fstab line %d mounts %s from %s, which does not exist" % (
+                entry["line"], entry["file"], entry["spec"])
             fix = ("Correct line %d of /etc/fstab to the file system's UUID (`blkid` lists them), or remove it."
                    % entry["line"])
             if optional:

@@ -140,8 +140,8 @@ def parse_default_route(text):
 
 
 def _ifupdown(fs, nic):
-    for path in ["/etc/network/interfaces"] + ["/etc/network/interfaces.d/" + n for n in
-                                                 fs.listdir("/etc/network/interfaces.d")]:
+    included = ["/etc/network/interfaces.d/" + name for name in fs.listdir("/etc/network/interfaces.d")]
+    for path in ["/etc/network/interfaces"] + included:
         for number, line in enumerate(fs.lines(path) or [], 1):
             fields = line.split("#", 1)[0].split()
             if len(fields) >= 4 and fields[0] == "iface" and fields[1] == nic and fields[2] == "inet":
@@ -286,4 +286,3 @@ def dhcp(ctx):
     clients = [path for path in DHCP_CLIENTS if ctx.fs.exists(path)]
     managers = [name for name, paths in sorted(MANAGERS.items()) if any(ctx.fs.exists(p) for p in paths)]
     return judge_dhcp(nic, nic_configuration(ctx.fs, nic), clients, managers)
-

@@ -52,8 +52,8 @@ def judge_arch(target, machine, elf):
     if machine is not None and machine not in MACHINES_64:
         problems.append("the kernel is %s" % machine)
     if elf is not None and elf["bits"] != 64:
-        problems.append("the userspace is %d-bit (%s is ELF%d %s)" % (elf["bits"], elf["path"], elf["bits"],
-                                                                       elf["machine"]))
+        problems.append("the userspace is %d-bit (%s is ELF%d %s)" % (
+            elf["bits"], elf["path"], elf["bits"], elf["machine"]))
     if problems:
         return [R.failed(target, "This is a 32-bit system: %s. The backup client supports no 32-bit system."
                          % " and ".join(problems),
@@ -167,10 +167,9 @@ def judge_backup_client_linux(target, dist, extra_entries):
     if versions:
         return [R.warning(target, "%s is not among the versions the backup client lists for this distribution (%s)."
                           % (_display(dist), ", ".join(versions)), fix, details, code="version_not_listed")]
+    names = ", ".join(os_lists.DISTRIBUTION_NAMES.get(k, (k,))[0] for k in sorted(data["linux"]))
     return [R.warning(target, "%s is not in the backup client's list of supported systems (%s)."
-                      % (_display(dist), ", ".join(os_lists.DISTRIBUTION_NAMES.get(k, (k,))[0]
-                                                  for k in sorted(data["linux"]))),
-                      fix, details, code="distribution_not_listed")]
+                      % (_display(dist), names), fix, details, code="distribution_not_listed")]
 
 
 @register(
