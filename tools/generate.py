@@ -52,7 +52,8 @@ def load():
 
 
 class _Dumper(yaml.SafeDumper):
-    pass
+    def increase_indent(self, flow=False, indentless=False):
+        return super(_Dumper, self).increase_indent(flow, False)  # lists indented under their key, as yamllint wants
 
 
 def _str(dumper, value):
@@ -253,8 +254,8 @@ def instance_spec(engine):
         "name": {"description": ["Label of the %s instance in targets, reports and the task output. Passed to the "
                                  "module as its option C(label)." % engine.title], "type": "str"},
         "delegate_to": {"description": ["Inventory host that runs this instance's checks instead of this host, for "
-                                         "example a Linux host with the driver checking a Windows server. The "
-                                         "results still belong to this host."], "type": "str"},
+                                        "example a Linux host with the driver checking a Windows server. The results "
+                                        "still belong to this host."], "type": "str"},
     }
     for name, declaration in role_exposed(engine):
         options[name] = role_option(engine, name, declaration)
@@ -333,17 +334,33 @@ def skip_pattern(engine, registry):
     return ("(%s)" % "|".join(prefixes) if len(prefixes) > 1 else prefixes[0]) + "\\\\."
 
 
+def task_value(value, indent=6):
+    """A module argument of the role's task file: quoted, or folded over lines when long."""
+    if len(value) < 110:
+        return '"%s"' % value
+    words, lines, line = value.split(" "), [], ""
+    for word in words:
+        if line and len(line) + 1 + len(word) > 110:
+            lines.append(line)
+            line = word
+        else:
+            line = (line + " " + word) if line else word
+    lines.append(line)
+    return ">-\n" + "\n".join(" " * indent + part for part in lines)
+
+
 def main_tasks(engines, registry):
     env = jinja2.Environment(loader=jinja2.FileSystemLoader(os.path.join(ROOT, "tools", "role")),
                              keep_trailing_newline=True, trim_blocks=True, lstrip_blocks=True,
                              undefined=jinja2.StrictUndefined)
     host_engines = [dict(engine=engine, skip=skip_pattern(engine, registry),
-                         args=[(name, host_arg(name, declaration)) for name, declaration in role_exposed(engine)])
+                         args=[(name, task_value(host_arg(name, declaration)))
+                               for name, declaration in role_exposed(engine)])
                     for engine in engines if not engine.instances]
     instance_engines = []
     for engine in engines:
         if engine.instances:
-            args = [(name, module_arg(engine, name, declaration, "_cloudbackup_precheck_instance"))
+            args = [(name, task_value(module_arg(engine, name, declaration, "_cloudbackup_precheck_instance")))
                     for name, declaration in engine.all_options().items()
                     if name != "label" and (declaration.get("role") is not False or name in engine.role_args)]
             instance_engines.append(dict(engine=engine, args=args, skip=skip_pattern(engine, registry)))
@@ -428,14 +445,14 @@ def role_table(engines, variables):
         if engine.instances:
             continue
         for name, declaration in role_exposed(engine):
-            lines.append("| `%s` | %s | %s |" % (name, default_text(declaration),
-                                                cell(plain(paragraphs(declaration["description"])[0]))))
+            first = paragraphs(declaration["description"])[0]
+            lines.append("| `%s` | %s | %s |" % (name, default_text(declaration), cell(plain(first))))
     for name, doc in variables["main"].items():
         lines.append("| `%s` | %s | %s |" % (name, default_text(doc), cell(plain(paragraphs(doc["description"])[0]))))
     for engine in engines:
         if engine.instances:
-            lines.append("| `%s` | `[]` | %s instances to check: [docs/%s.md](docs/%s.md). |"
-                         % (engine.instances, engine.title, engine.name, engine.name))
+            lines.append("| `%s` | `[]` | What the %s engine checks from this host, one module run each: "
+                         "[docs/%s.md](docs/%s.md). |" % (engine.instances, engine.title, engine.name, engine.name))
     return "\n".join(lines)
 
 

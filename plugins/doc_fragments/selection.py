@@ -14,17 +14,17 @@ class ModuleDocFragment(object):
 options:
   checks:
     description:
-    - The check items to run, by id (V(sqlserver.recovery_model)), by short name (V(recovery_model)), by tag (V(@network)),
-      or V(all).
-    - An unknown name or tag fails the task before anything runs, listing the known ones.
+      - The check items to run, by id (V(sqlserver.recovery_model)), by short name (V(recovery_model)), by tag (V(@network)),
+        or V(all).
+      - An unknown name or tag fails the task before anything runs, listing the known ones.
     type: list
     elements: str
     default:
-    - all
+      - all
   skip:
     description:
-    - Check items not to run, in the same forms as O(checks). Each appears in RV(check_results) as V(skipped), so
-      that a report shows what was left out on purpose.
+      - Check items not to run, in the same forms as O(checks). Each appears in RV(check_results) as V(skipped),
+        so that a report shows what was left out on purpose.
     type: list
     elements: str
     default: []

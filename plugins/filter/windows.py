@@ -9,7 +9,7 @@ __metaclass__ = type
 
 from ansible.errors import AnsibleFilterError
 
-from ansible_collections.cloudbackup.precheck.plugins.module_utils.host import windows
+from ansible_collections.cloudbackup.precheck.plugins.plugin_utils import windows_host as windows
 
 
 def windows_host_precheck(raw, options, host):

@@ -13,18 +13,18 @@ module: files_locked
 short_description: No locked files in the backup paths
 version_added: 0.1.0
 description:
-- 'No POSIX, OFD or flock lock (nor lease) of /proc/locks is on a file under a backup path: a lock is placed by
-  the path its holder has open, or else by the walk''s device and inode numbers.'
-- 'Check item C(files.locked). Its impact: backup.'
-- 'Permissions: root (to read every process''s /proc/<pid>/fd).'
-- 'Versions: Linux.'
-- The options of the other Host check items are accepted and ignored.
-- To run several Host items in one task (one connection), use M(cloudbackup.precheck.host_precheck).
+  - 'No POSIX, OFD or flock lock (nor lease) of /proc/locks is on a file under a backup path: a lock is placed by
+    the path its holder has open, or else by the walk''s device and inode numbers.'
+  - 'Check item C(files.locked). Its impact: backup.'
+  - 'Permissions: root (to read every process''s /proc/<pid>/fd).'
+  - 'Versions: Linux.'
+  - The options of the other Host check items are accepted and ignored.
+  - To run several Host items in one task (one connection), use M(cloudbackup.precheck.host_precheck).
 author:
-- cloudbackup.precheck developers (@cloudbackup)
+  - cloudbackup.precheck developers (@cloudbackup)
 extends_documentation_fragment:
-- cloudbackup.precheck.host
-- cloudbackup.precheck.results
+  - cloudbackup.precheck.host
+  - cloudbackup.precheck.results
 """
 
 EXAMPLES = r"""
@@ -32,21 +32,21 @@ EXAMPLES = r"""
   cloudbackup.precheck.files_locked:
     region: cn-hangzhou
     control_endpoints:
-    - hbr-vpc.cn-hangzhou.aliyuncs.com:443
+      - hbr-vpc.cn-hangzhou.aliyuncs.com:443
     timeout: 5
   register: result
 - name: Fail when files.locked does not pass
   ansible.builtin.assert:
     that:
-    - result.summary.failed == 0
-    - result.summary.error == 0
+      - result.summary.failed == 0
+      - result.summary.error == 0
     fail_msg: '{{ result.msg }}'
 """
 
 RETURN = r"""
 check_results:
   description:
-  - The results of C(files.locked), in the collection's result schema (C(docs/results.md)).
+    - The results of C(files.locked), in the collection's result schema (C(docs/results.md)).
   returned: always
   type: list
   elements: dict

@@ -13,19 +13,19 @@ module: files_network_fs
 short_description: Backup paths on local, unencrypted file systems
 version_added: 0.1.0
 description:
-- The mount holding each backup path, and any mount below it, is not NFS, CIFS, another network file system, FUSE
-  (a FUSE mount without allow_other owned by another uid is named) or an encrypted file system (eCryptfs, an fscrypt-encrypted
-  directory); these warn.
-- 'Check item C(files.network_fs). Its impact: backup.'
-- 'Permissions: None (reads /proc/self/mountinfo).'
-- 'Versions: Linux.'
-- The options of the other Host check items are accepted and ignored.
-- To run several Host items in one task (one connection), use M(cloudbackup.precheck.host_precheck).
+  - The mount holding each backup path, and any mount below it, is not NFS, CIFS, another network file system, FUSE
+    (a FUSE mount without allow_other owned by another uid is named) or an encrypted file system (eCryptfs, an fscrypt-encrypted
+    directory); these warn.
+  - 'Check item C(files.network_fs). Its impact: backup.'
+  - 'Permissions: None (reads /proc/self/mountinfo).'
+  - 'Versions: Linux.'
+  - The options of the other Host check items are accepted and ignored.
+  - To run several Host items in one task (one connection), use M(cloudbackup.precheck.host_precheck).
 author:
-- cloudbackup.precheck developers (@cloudbackup)
+  - cloudbackup.precheck developers (@cloudbackup)
 extends_documentation_fragment:
-- cloudbackup.precheck.host
-- cloudbackup.precheck.results
+  - cloudbackup.precheck.host
+  - cloudbackup.precheck.results
 """
 
 EXAMPLES = r"""
@@ -33,21 +33,21 @@ EXAMPLES = r"""
   cloudbackup.precheck.files_network_fs:
     region: cn-hangzhou
     control_endpoints:
-    - hbr-vpc.cn-hangzhou.aliyuncs.com:443
+      - hbr-vpc.cn-hangzhou.aliyuncs.com:443
     timeout: 5
   register: result
 - name: Fail when files.network_fs does not pass
   ansible.builtin.assert:
     that:
-    - result.summary.failed == 0
-    - result.summary.error == 0
+      - result.summary.failed == 0
+      - result.summary.error == 0
     fail_msg: '{{ result.msg }}'
 """
 
 RETURN = r"""
 check_results:
   description:
-  - The results of C(files.network_fs), in the collection's result schema (C(docs/results.md)).
+    - The results of C(files.network_fs), in the collection's result schema (C(docs/results.md)).
   returned: always
   type: list
   elements: dict

@@ -13,19 +13,19 @@ module: files_unreadable
 short_description: Backup paths readable by the agent's account
 version_added: 0.1.0
 description:
-- A walk of each backup path (bounded by walk_max_entries, walk_max_seconds and walk_max_depth; one file system;
-  symbolic links not followed) as the agent's account finds no file or directory it cannot read (access(2) as that
-  account); the count and the first max_listed paths are reported. A walk that stopped at a bound warns.
-- 'Check item C(files.unreadable) (Seed003:PartiallyCompleted). Its impact: backup.'
-- 'Permissions: root, to walk as another account (agent_user).'
-- 'Versions: Linux.'
-- The options of the other Host check items are accepted and ignored.
-- To run several Host items in one task (one connection), use M(cloudbackup.precheck.host_precheck).
+  - A walk of each backup path (bounded by walk_max_entries, walk_max_seconds and walk_max_depth; one file system;
+    symbolic links not followed) as the agent's account finds no file or directory it cannot read (access(2) as
+    that account); the count and the first max_listed paths are reported. A walk that stopped at a bound warns.
+  - 'Check item C(files.unreadable) (Seed003:PartiallyCompleted). Its impact: backup.'
+  - 'Permissions: root, to walk as another account (agent_user).'
+  - 'Versions: Linux.'
+  - The options of the other Host check items are accepted and ignored.
+  - To run several Host items in one task (one connection), use M(cloudbackup.precheck.host_precheck).
 author:
-- cloudbackup.precheck developers (@cloudbackup)
+  - cloudbackup.precheck developers (@cloudbackup)
 extends_documentation_fragment:
-- cloudbackup.precheck.host
-- cloudbackup.precheck.results
+  - cloudbackup.precheck.host
+  - cloudbackup.precheck.results
 """
 
 EXAMPLES = r"""
@@ -33,21 +33,21 @@ EXAMPLES = r"""
   cloudbackup.precheck.files_unreadable:
     region: cn-hangzhou
     control_endpoints:
-    - hbr-vpc.cn-hangzhou.aliyuncs.com:443
+      - hbr-vpc.cn-hangzhou.aliyuncs.com:443
     timeout: 5
   register: result
 - name: Fail when files.unreadable does not pass
   ansible.builtin.assert:
     that:
-    - result.summary.failed == 0
-    - result.summary.error == 0
+      - result.summary.failed == 0
+      - result.summary.error == 0
     fail_msg: '{{ result.msg }}'
 """
 
 RETURN = r"""
 check_results:
   description:
-  - The results of C(files.unreadable), in the collection's result schema (C(docs/results.md)).
+    - The results of C(files.unreadable), in the collection's result schema (C(docs/results.md)).
   returned: always
   type: list
   elements: dict

@@ -13,18 +13,19 @@ module: host_arch_64bit
 short_description: Machine and userspace are 64-bit
 version_added: 0.1.0
 description:
-- The kernel's machine type is a 64-bit one and the userspace is ELF64 (the class of /bin/sh under the root); the
-  backup client supports no 32-bit system.
-- 'Check item C(host.arch_64bit) (Seed003:Appendix). Its impact: all_operations.'
-- 'Permissions: None (reads the ELF header of /bin/sh).'
-- 'Versions: Linux; another root (an image) is judged by its userspace only.'
-- The options of the other Host check items are accepted and ignored.
-- To run several Host items in one task (one connection), use M(cloudbackup.precheck.host_precheck).
+  - 'The kernel''s machine type (platform.machine(), as uname -m; the live host only) is not a 32-bit one, and the
+    userspace is 64-bit (the ELF class of userspace_binary, /bin/sh by default, below root, links resolved inside
+    it): the backup client supports no 32-bit system. An unreadable userspace_binary warns.'
+  - 'Check item C(host.arch_64bit). Its impact: all_operations.'
+  - 'Permissions: None (reads the ELF header of userspace_binary).'
+  - 'Versions: Any Linux.'
+  - The options of the other Host check items are accepted and ignored.
+  - To run several Host items in one task (one connection), use M(cloudbackup.precheck.host_precheck).
 author:
-- cloudbackup.precheck developers (@cloudbackup)
+  - cloudbackup.precheck developers (@cloudbackup)
 extends_documentation_fragment:
-- cloudbackup.precheck.host
-- cloudbackup.precheck.results
+  - cloudbackup.precheck.host
+  - cloudbackup.precheck.results
 """
 
 EXAMPLES = r"""
@@ -32,21 +33,22 @@ EXAMPLES = r"""
   cloudbackup.precheck.host_arch_64bit:
     region: cn-hangzhou
     control_endpoints:
-    - hbr-vpc.cn-hangzhou.aliyuncs.com:443
+      - hbr-vpc.cn-hangzhou.aliyuncs.com:443
     timeout: 5
+    userspace_binary: /bin/sh
   register: result
 - name: Fail when host.arch_64bit does not pass
   ansible.builtin.assert:
     that:
-    - result.summary.failed == 0
-    - result.summary.error == 0
+      - result.summary.failed == 0
+      - result.summary.error == 0
     fail_msg: '{{ result.msg }}'
 """
 
 RETURN = r"""
 check_results:
   description:
-  - The results of C(host.arch_64bit), in the collection's result schema (C(docs/results.md)).
+    - The results of C(host.arch_64bit), in the collection's result schema (C(docs/results.md)).
   returned: always
   type: list
   elements: dict

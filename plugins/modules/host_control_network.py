@@ -13,18 +13,18 @@ module: host_control_network
 short_description: Control network routed and control endpoints reachable
 version_added: 0.1.0
 description:
-- The kernel has a usable route (not unreachable, blackhole or prohibit) to an address in each of 100.64.0.0/11
-  and 100.96.0.0/11, and every configured control endpoint accepts TCP.
-- 'Check item C(host.control_network) (HBR:SERVICE_CONNECTIVITY). Its impact: all_operations.'
-- 'Permissions: None (reads the routing table with `ip route get`; outbound network only).'
-- 'Versions: Linux hosts; without iproute2 the gateway is not reported.'
-- The options of the other Host check items are accepted and ignored.
-- To run several Host items in one task (one connection), use M(cloudbackup.precheck.host_precheck).
+  - The kernel has a usable route (not unreachable, blackhole or prohibit) to an address in each of 100.64.0.0/11
+    and 100.96.0.0/11, and every configured control endpoint accepts TCP.
+  - 'Check item C(host.control_network) (HBR:SERVICE_CONNECTIVITY). Its impact: all_operations.'
+  - 'Permissions: None (reads the routing table with `ip route get`; outbound network only).'
+  - 'Versions: Linux hosts; without iproute2 the gateway is not reported.'
+  - The options of the other Host check items are accepted and ignored.
+  - To run several Host items in one task (one connection), use M(cloudbackup.precheck.host_precheck).
 author:
-- cloudbackup.precheck developers (@cloudbackup)
+  - cloudbackup.precheck developers (@cloudbackup)
 extends_documentation_fragment:
-- cloudbackup.precheck.host
-- cloudbackup.precheck.results
+  - cloudbackup.precheck.host
+  - cloudbackup.precheck.results
 """
 
 EXAMPLES = r"""
@@ -34,21 +34,21 @@ EXAMPLES = r"""
     control_endpoints: []
     timeout: 5
     control_route_addresses:
-    - 100.64.0.1
-    - 100.96.0.1
+      - 100.64.0.1
+      - 100.96.0.1
   register: result
 - name: Fail when host.control_network does not pass
   ansible.builtin.assert:
     that:
-    - result.summary.failed == 0
-    - result.summary.error == 0
+      - result.summary.failed == 0
+      - result.summary.error == 0
     fail_msg: '{{ result.msg }}'
 """
 
 RETURN = r"""
 check_results:
   description:
-  - The results of C(host.control_network), in the collection's result schema (C(docs/results.md)).
+    - The results of C(host.control_network), in the collection's result schema (C(docs/results.md)).
   returned: always
   type: list
   elements: dict

@@ -13,19 +13,19 @@ module: host_os_support
 short_description: Operating system supported by the backup client
 version_added: 0.1.0
 description:
-- 'The distribution (os-release ID) and version are in the backup client''s list of supported systems, a data table
-  with its source (Alibaba Cloud Backup, Supported sources), extended by os_support_extra; Windows: Windows Server
-  2008 or later. A version not listed warns; only what the source rules out fails.'
-- 'Check item C(host.os_support) (Seed003:Appendix). Its impact: all_operations.'
-- 'Permissions: None (reads /etc/os-release and the release files).'
-- 'Versions: Linux (Windows hosts are judged on the controller from PowerShell facts: see docs/host.md).'
-- The options of the other Host check items are accepted and ignored.
-- To run several Host items in one task (one connection), use M(cloudbackup.precheck.host_precheck).
+  - 'The distribution (os-release ID) and version are in the backup client''s list of supported systems, a data
+    table with its source (Alibaba Cloud Backup, Supported sources), extended by os_support_extra; Windows: Windows
+    Server 2008 or later. A version not listed warns; only what the source rules out fails.'
+  - 'Check item C(host.os_support) (Seed003:Appendix). Its impact: all_operations.'
+  - 'Permissions: None (reads /etc/os-release and the release files).'
+  - 'Versions: Linux (Windows hosts are judged on the controller from PowerShell facts: see docs/host.md).'
+  - The options of the other Host check items are accepted and ignored.
+  - To run several Host items in one task (one connection), use M(cloudbackup.precheck.host_precheck).
 author:
-- cloudbackup.precheck developers (@cloudbackup)
+  - cloudbackup.precheck developers (@cloudbackup)
 extends_documentation_fragment:
-- cloudbackup.precheck.host
-- cloudbackup.precheck.results
+  - cloudbackup.precheck.host
+  - cloudbackup.precheck.results
 """
 
 EXAMPLES = r"""
@@ -33,22 +33,22 @@ EXAMPLES = r"""
   cloudbackup.precheck.host_os_support:
     region: cn-hangzhou
     control_endpoints:
-    - hbr-vpc.cn-hangzhou.aliyuncs.com:443
+      - hbr-vpc.cn-hangzhou.aliyuncs.com:443
     timeout: 5
     os_support_extra: []
   register: result
 - name: Fail when host.os_support does not pass
   ansible.builtin.assert:
     that:
-    - result.summary.failed == 0
-    - result.summary.error == 0
+      - result.summary.failed == 0
+      - result.summary.error == 0
     fail_msg: '{{ result.msg }}'
 """
 
 RETURN = r"""
 check_results:
   description:
-  - The results of C(host.os_support), in the collection's result schema (C(docs/results.md)).
+    - The results of C(host.os_support), in the collection's result schema (C(docs/results.md)).
   returned: always
   type: list
   elements: dict

@@ -13,19 +13,19 @@ module: host_oss_connectivity
 short_description: Object-storage endpoint reachable over the VPC
 version_added: 0.1.0
 description:
-- The region's internal object-storage endpoint (oss-<region>-internal.aliyuncs.com, or oss_endpoint) resolves and
-  accepts TCP and TLS on its port, and answers an HTTP request (any status passes). DNS failure, refused, timeout
-  and TLS failure are reported as distinct causes.
-- 'Check item C(host.oss_connectivity) (HBR:OSS_INTERNAL_ENDPOINT_CONNECTIVITY). Its impact: backup, restore.'
-- 'Permissions: None (outbound network only).'
-- 'Versions: Any host with Python 3.'
-- The options of the other Host check items are accepted and ignored.
-- To run several Host items in one task (one connection), use M(cloudbackup.precheck.host_precheck).
+  - The region's internal object-storage endpoint (oss-<region>-internal.aliyuncs.com, or oss_endpoint) resolves
+    and accepts TCP and TLS on its port, and answers an HTTP request (any status passes). DNS failure, refused,
+    timeout and TLS failure are reported as distinct causes.
+  - 'Check item C(host.oss_connectivity) (HBR:OSS_INTERNAL_ENDPOINT_CONNECTIVITY). Its impact: backup, restore.'
+  - 'Permissions: None (outbound network only).'
+  - 'Versions: Any host with Python 3.'
+  - The options of the other Host check items are accepted and ignored.
+  - To run several Host items in one task (one connection), use M(cloudbackup.precheck.host_precheck).
 author:
-- cloudbackup.precheck developers (@cloudbackup)
+  - cloudbackup.precheck developers (@cloudbackup)
 extends_documentation_fragment:
-- cloudbackup.precheck.host
-- cloudbackup.precheck.results
+  - cloudbackup.precheck.host
+  - cloudbackup.precheck.results
 """
 
 EXAMPLES = r"""
@@ -33,22 +33,22 @@ EXAMPLES = r"""
   cloudbackup.precheck.host_oss_connectivity:
     region: cn-hangzhou
     control_endpoints:
-    - hbr-vpc.cn-hangzhou.aliyuncs.com:443
+      - hbr-vpc.cn-hangzhou.aliyuncs.com:443
     timeout: 5
     validate_certs: true
   register: result
 - name: Fail when host.oss_connectivity does not pass
   ansible.builtin.assert:
     that:
-    - result.summary.failed == 0
-    - result.summary.error == 0
+      - result.summary.failed == 0
+      - result.summary.error == 0
     fail_msg: '{{ result.msg }}'
 """
 
 RETURN = r"""
 check_results:
   description:
-  - The results of C(host.oss_connectivity), in the collection's result schema (C(docs/results.md)).
+    - The results of C(host.oss_connectivity), in the collection's result schema (C(docs/results.md)).
   returned: always
   type: list
   elements: dict

@@ -13,19 +13,19 @@ module: host_outbound_services
 short_description: Backup service, storage and identity endpoints reachable
 version_added: 0.1.0
 description:
-- Each configured service host (backup service, storage, identity) resolves and accepts TCP on its port (443 by
-  default), all probed concurrently; proxy variables of the environment and /etc/environment are reported (without
-  credentials).
-- 'Check item C(host.outbound_services) (Azure:UserErrorVMInternetConnectivityIssue). Its impact: all_operations.'
-- 'Permissions: None (outbound network only).'
-- 'Versions: Any host with Python 3.'
-- The options of the other Host check items are accepted and ignored.
-- To run several Host items in one task (one connection), use M(cloudbackup.precheck.host_precheck).
+  - Each configured service host (backup service, storage, identity) resolves and accepts TCP on its port (443 by
+    default), all probed concurrently; proxy variables of the environment and /etc/environment are reported (without
+    credentials).
+  - 'Check item C(host.outbound_services) (Azure:UserErrorVMInternetConnectivityIssue). Its impact: all_operations.'
+  - 'Permissions: None (outbound network only).'
+  - 'Versions: Any host with Python 3.'
+  - The options of the other Host check items are accepted and ignored.
+  - To run several Host items in one task (one connection), use M(cloudbackup.precheck.host_precheck).
 author:
-- cloudbackup.precheck developers (@cloudbackup)
+  - cloudbackup.precheck developers (@cloudbackup)
 extends_documentation_fragment:
-- cloudbackup.precheck.host
-- cloudbackup.precheck.results
+  - cloudbackup.precheck.host
+  - cloudbackup.precheck.results
 """
 
 EXAMPLES = r"""
@@ -33,22 +33,22 @@ EXAMPLES = r"""
   cloudbackup.precheck.host_outbound_services:
     region: cn-hangzhou
     control_endpoints:
-    - hbr-vpc.cn-hangzhou.aliyuncs.com:443
+      - hbr-vpc.cn-hangzhou.aliyuncs.com:443
     timeout: 5
     service_hosts: []
   register: result
 - name: Fail when host.outbound_services does not pass
   ansible.builtin.assert:
     that:
-    - result.summary.failed == 0
-    - result.summary.error == 0
+      - result.summary.failed == 0
+      - result.summary.error == 0
     fail_msg: '{{ result.msg }}'
 """
 
 RETURN = r"""
 check_results:
   description:
-  - The results of C(host.outbound_services), in the collection's result schema (C(docs/results.md)).
+    - The results of C(host.outbound_services), in the collection's result schema (C(docs/results.md)).
   returned: always
   type: list
   elements: dict

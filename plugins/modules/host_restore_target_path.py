@@ -13,19 +13,19 @@ module: host_restore_target_path
 short_description: Restore target directories writable and with free space
 version_added: 0.1.0
 description:
-- Each restore target directory exists, is a directory on a read-write file system, is writable by the agent's account
-  (access(2) as that account), has a free inode, and has at least restore_min_free_gib free (the blocks reserved
-  for root count only for root).
-- 'Check item C(host.restore_target_path) (Azure:WlExtGenericIOFaultUserError). Its impact: restore.'
-- 'Permissions: root, to test access as another account (agent_user).'
-- 'Versions: Linux.'
-- The options of the other Host check items are accepted and ignored.
-- To run several Host items in one task (one connection), use M(cloudbackup.precheck.host_precheck).
+  - Each restore target directory exists, is a directory on a read-write file system, is writable by the agent's
+    account (access(2) as that account), has a free inode, and has at least restore_min_free_gib free (the blocks
+    reserved for root count only for root).
+  - 'Check item C(host.restore_target_path) (Azure:WlExtGenericIOFaultUserError). Its impact: restore.'
+  - 'Permissions: root, to test access as another account (agent_user).'
+  - 'Versions: Linux.'
+  - The options of the other Host check items are accepted and ignored.
+  - To run several Host items in one task (one connection), use M(cloudbackup.precheck.host_precheck).
 author:
-- cloudbackup.precheck developers (@cloudbackup)
+  - cloudbackup.precheck developers (@cloudbackup)
 extends_documentation_fragment:
-- cloudbackup.precheck.host
-- cloudbackup.precheck.results
+  - cloudbackup.precheck.host
+  - cloudbackup.precheck.results
 """
 
 EXAMPLES = r"""
@@ -33,7 +33,7 @@ EXAMPLES = r"""
   cloudbackup.precheck.host_restore_target_path:
     region: cn-hangzhou
     control_endpoints:
-    - hbr-vpc.cn-hangzhou.aliyuncs.com:443
+      - hbr-vpc.cn-hangzhou.aliyuncs.com:443
     timeout: 5
     restore_target_paths: []
     restore_min_free_gib: 10.0
@@ -41,15 +41,15 @@ EXAMPLES = r"""
 - name: Fail when host.restore_target_path does not pass
   ansible.builtin.assert:
     that:
-    - result.summary.failed == 0
-    - result.summary.error == 0
+      - result.summary.failed == 0
+      - result.summary.error == 0
     fail_msg: '{{ result.msg }}'
 """
 
 RETURN = r"""
 check_results:
   description:
-  - The results of C(host.restore_target_path), in the collection's result schema (C(docs/results.md)).
+    - The results of C(host.restore_target_path), in the collection's result schema (C(docs/results.md)).
   returned: always
   type: list
   elements: dict

@@ -13,18 +13,18 @@ module: migrate_cloud_init
 short_description: cloud-init installed and enabled
 version_added: 0.1.0
 description:
-- cloud-init is installed (the package database, or its binary) and enabled (a systemd *.wants link or a SysV start
-  link), and /etc/cloud/cloud-init.disabled does not exist.
-- 'Check item C(migrate.cloud_init) (Seed003:VMwareRestoreToECS). Its impact: restore.'
-- 'Permissions: None.'
-- 'Versions: Linux; dpkg''s database is read directly, an RPM database with this machine''s rpm.'
-- The options of the other Host check items are accepted and ignored.
-- To run several Host items in one task (one connection), use M(cloudbackup.precheck.host_precheck).
+  - cloud-init is installed (the package database, or its binary) and enabled (a systemd *.wants link or a SysV
+    start link), and /etc/cloud/cloud-init.disabled does not exist.
+  - 'Check item C(migrate.cloud_init) (Seed003:VMwareRestoreToECS). Its impact: restore.'
+  - 'Permissions: None.'
+  - 'Versions: Linux; dpkg''s database is read directly, an RPM database with this machine''s rpm.'
+  - The options of the other Host check items are accepted and ignored.
+  - To run several Host items in one task (one connection), use M(cloudbackup.precheck.host_precheck).
 author:
-- cloudbackup.precheck developers (@cloudbackup)
+  - cloudbackup.precheck developers (@cloudbackup)
 extends_documentation_fragment:
-- cloudbackup.precheck.host
-- cloudbackup.precheck.results
+  - cloudbackup.precheck.host
+  - cloudbackup.precheck.results
 """
 
 EXAMPLES = r"""
@@ -32,21 +32,21 @@ EXAMPLES = r"""
   cloudbackup.precheck.migrate_cloud_init:
     region: cn-hangzhou
     control_endpoints:
-    - hbr-vpc.cn-hangzhou.aliyuncs.com:443
+      - hbr-vpc.cn-hangzhou.aliyuncs.com:443
     timeout: 5
   register: result
 - name: Fail when migrate.cloud_init does not pass
   ansible.builtin.assert:
     that:
-    - result.summary.failed == 0
-    - result.summary.error == 0
+      - result.summary.failed == 0
+      - result.summary.error == 0
     fail_msg: '{{ result.msg }}'
 """
 
 RETURN = r"""
 check_results:
   description:
-  - The results of C(migrate.cloud_init), in the collection's result schema (C(docs/results.md)).
+    - The results of C(migrate.cloud_init), in the collection's result schema (C(docs/results.md)).
   returned: always
   type: list
   elements: dict

@@ -13,19 +13,19 @@ module: migrate_dhcp
 short_description: Primary NIC configured by DHCP
 version_added: 0.1.0
 description:
-- The NIC of the IPv4 default route (else the only physical NIC) is configured by DHCP in netplan, NetworkManager,
-  systemd-networkd, ifcfg or /etc/network/interfaces, and a DHCP client is installed (dhclient, dhcpcd, or the network
-  manager's own).
-- 'Check item C(migrate.dhcp) (Seed003:VMwareRestoreToECS). Its impact: restore.'
-- 'Permissions: root (NetworkManager''s connection files are readable by root only).'
-- 'Versions: Linux.'
-- The options of the other Host check items are accepted and ignored.
-- To run several Host items in one task (one connection), use M(cloudbackup.precheck.host_precheck).
+  - The NIC of the IPv4 default route (else the only physical NIC) is configured by DHCP in netplan, NetworkManager,
+    systemd-networkd, ifcfg or /etc/network/interfaces, and a DHCP client is installed (dhclient, dhcpcd, or the
+    network manager's own).
+  - 'Check item C(migrate.dhcp) (Seed003:VMwareRestoreToECS). Its impact: restore.'
+  - 'Permissions: root (NetworkManager''s connection files are readable by root only).'
+  - 'Versions: Linux.'
+  - The options of the other Host check items are accepted and ignored.
+  - To run several Host items in one task (one connection), use M(cloudbackup.precheck.host_precheck).
 author:
-- cloudbackup.precheck developers (@cloudbackup)
+  - cloudbackup.precheck developers (@cloudbackup)
 extends_documentation_fragment:
-- cloudbackup.precheck.host
-- cloudbackup.precheck.results
+  - cloudbackup.precheck.host
+  - cloudbackup.precheck.results
 """
 
 EXAMPLES = r"""
@@ -33,21 +33,21 @@ EXAMPLES = r"""
   cloudbackup.precheck.migrate_dhcp:
     region: cn-hangzhou
     control_endpoints:
-    - hbr-vpc.cn-hangzhou.aliyuncs.com:443
+      - hbr-vpc.cn-hangzhou.aliyuncs.com:443
     timeout: 5
   register: result
 - name: Fail when migrate.dhcp does not pass
   ansible.builtin.assert:
     that:
-    - result.summary.failed == 0
-    - result.summary.error == 0
+      - result.summary.failed == 0
+      - result.summary.error == 0
     fail_msg: '{{ result.msg }}'
 """
 
 RETURN = r"""
 check_results:
   description:
-  - The results of C(migrate.dhcp), in the collection's result schema (C(docs/results.md)).
+    - The results of C(migrate.dhcp), in the collection's result schema (C(docs/results.md)).
   returned: always
   type: list
   elements: dict

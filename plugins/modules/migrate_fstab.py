@@ -13,19 +13,19 @@ module: migrate_fstab
 short_description: Every /etc/fstab source exists
 version_added: 0.1.0
 description:
-- Each local /etc/fstab entry's source (UUID=, LABEL=, PARTUUID=, PARTLABEL= or a /dev path) exists (/dev/disk/by-*
-  under the root; blkid on the live host without udev); a missing one fails (warns with nofail or noauto); kernel
-  device names (/dev/sdb1) warn, since they change on the cloud instance.
-- 'Check item C(migrate.fstab) (Seed003:VMwareRestoreToECS). Its impact: restore.'
-- 'Permissions: None (root for blkid without udev).'
-- 'Versions: Linux.'
-- The options of the other Host check items are accepted and ignored.
-- To run several Host items in one task (one connection), use M(cloudbackup.precheck.host_precheck).
+  - Each local /etc/fstab entry's source (UUID=, LABEL=, PARTUUID=, PARTLABEL= or a /dev path) exists (/dev/disk/by-*
+    under the root; blkid on the live host without udev); a missing one fails (warns with nofail or noauto); kernel
+    device names (/dev/sdb1) warn, since they change on the cloud instance.
+  - 'Check item C(migrate.fstab) (Seed003:VMwareRestoreToECS). Its impact: restore.'
+  - 'Permissions: None (root for blkid without udev).'
+  - 'Versions: Linux.'
+  - The options of the other Host check items are accepted and ignored.
+  - To run several Host items in one task (one connection), use M(cloudbackup.precheck.host_precheck).
 author:
-- cloudbackup.precheck developers (@cloudbackup)
+  - cloudbackup.precheck developers (@cloudbackup)
 extends_documentation_fragment:
-- cloudbackup.precheck.host
-- cloudbackup.precheck.results
+  - cloudbackup.precheck.host
+  - cloudbackup.precheck.results
 """
 
 EXAMPLES = r"""
@@ -33,21 +33,21 @@ EXAMPLES = r"""
   cloudbackup.precheck.migrate_fstab:
     region: cn-hangzhou
     control_endpoints:
-    - hbr-vpc.cn-hangzhou.aliyuncs.com:443
+      - hbr-vpc.cn-hangzhou.aliyuncs.com:443
     timeout: 5
   register: result
 - name: Fail when migrate.fstab does not pass
   ansible.builtin.assert:
     that:
-    - result.summary.failed == 0
-    - result.summary.error == 0
+      - result.summary.failed == 0
+      - result.summary.error == 0
     fail_msg: '{{ result.msg }}'
 """
 
 RETURN = r"""
 check_results:
   description:
-  - The results of C(migrate.fstab), in the collection's result schema (C(docs/results.md)).
+    - The results of C(migrate.fstab), in the collection's result schema (C(docs/results.md)).
   returned: always
   type: list
   elements: dict

@@ -13,18 +13,18 @@ module: migrate_grub_device_names
 short_description: Boot configuration names disks by UUID
 version_added: 0.1.0
 description:
-- No root= or resume= parameter of grub.cfg, /etc/default/grub, menu.lst/grub.conf or /boot/loader/entries names
-  a kernel device (/dev/sdX, hdX, vdX, xvdX, nvmeXnY), which changes on the cloud instance.
-- 'Check item C(migrate.grub_device_names) (Seed003:VMwareRestoreToECS). Its impact: restore.'
-- 'Permissions: None (root may be needed to read grub.cfg).'
-- 'Versions: Linux.'
-- The options of the other Host check items are accepted and ignored.
-- To run several Host items in one task (one connection), use M(cloudbackup.precheck.host_precheck).
+  - No root= or resume= parameter of grub.cfg, /etc/default/grub, menu.lst/grub.conf or /boot/loader/entries names
+    a kernel device (/dev/sdX, hdX, vdX, xvdX, nvmeXnY), which changes on the cloud instance.
+  - 'Check item C(migrate.grub_device_names) (Seed003:VMwareRestoreToECS). Its impact: restore.'
+  - 'Permissions: None (root may be needed to read grub.cfg).'
+  - 'Versions: Linux.'
+  - The options of the other Host check items are accepted and ignored.
+  - To run several Host items in one task (one connection), use M(cloudbackup.precheck.host_precheck).
 author:
-- cloudbackup.precheck developers (@cloudbackup)
+  - cloudbackup.precheck developers (@cloudbackup)
 extends_documentation_fragment:
-- cloudbackup.precheck.host
-- cloudbackup.precheck.results
+  - cloudbackup.precheck.host
+  - cloudbackup.precheck.results
 """
 
 EXAMPLES = r"""
@@ -32,21 +32,21 @@ EXAMPLES = r"""
   cloudbackup.precheck.migrate_grub_device_names:
     region: cn-hangzhou
     control_endpoints:
-    - hbr-vpc.cn-hangzhou.aliyuncs.com:443
+      - hbr-vpc.cn-hangzhou.aliyuncs.com:443
     timeout: 5
   register: result
 - name: Fail when migrate.grub_device_names does not pass
   ansible.builtin.assert:
     that:
-    - result.summary.failed == 0
-    - result.summary.error == 0
+      - result.summary.failed == 0
+      - result.summary.error == 0
     fail_msg: '{{ result.msg }}'
 """
 
 RETURN = r"""
 check_results:
   description:
-  - The results of C(migrate.grub_device_names), in the collection's result schema (C(docs/results.md)).
+    - The results of C(migrate.grub_device_names), in the collection's result schema (C(docs/results.md)).
   returned: always
   type: list
   elements: dict

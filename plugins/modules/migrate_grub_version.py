@@ -13,19 +13,19 @@ module: migrate_grub_version
 short_description: GRUB 1.99 or later
 version_added: 0.1.0
 description:
-- The boot loader is GRUB 1.99 or later, read from the installed boot loader (/boot/grub*/<platform>/modinfo.sh),
-  else `grub-install --version` (live host only), else the GRUB package; legacy GRUB 0.97 (stage files, no grub.cfg)
-  fails.
-- 'Check item C(migrate.grub_version) (Seed003:VMwareRestoreToECS). Its impact: restore.'
-- 'Permissions: None.'
-- 'Versions: Linux.'
-- The options of the other Host check items are accepted and ignored.
-- To run several Host items in one task (one connection), use M(cloudbackup.precheck.host_precheck).
+  - The boot loader is GRUB 1.99 or later, read from the installed boot loader (/boot/grub*/<platform>/modinfo.sh),
+    else `grub-install --version` (live host only), else the GRUB package; legacy GRUB 0.97 (stage files, no grub.cfg)
+    fails.
+  - 'Check item C(migrate.grub_version) (Seed003:VMwareRestoreToECS). Its impact: restore.'
+  - 'Permissions: None.'
+  - 'Versions: Linux.'
+  - The options of the other Host check items are accepted and ignored.
+  - To run several Host items in one task (one connection), use M(cloudbackup.precheck.host_precheck).
 author:
-- cloudbackup.precheck developers (@cloudbackup)
+  - cloudbackup.precheck developers (@cloudbackup)
 extends_documentation_fragment:
-- cloudbackup.precheck.host
-- cloudbackup.precheck.results
+  - cloudbackup.precheck.host
+  - cloudbackup.precheck.results
 """
 
 EXAMPLES = r"""
@@ -33,21 +33,21 @@ EXAMPLES = r"""
   cloudbackup.precheck.migrate_grub_version:
     region: cn-hangzhou
     control_endpoints:
-    - hbr-vpc.cn-hangzhou.aliyuncs.com:443
+      - hbr-vpc.cn-hangzhou.aliyuncs.com:443
     timeout: 5
   register: result
 - name: Fail when migrate.grub_version does not pass
   ansible.builtin.assert:
     that:
-    - result.summary.failed == 0
-    - result.summary.error == 0
+      - result.summary.failed == 0
+      - result.summary.error == 0
     fail_msg: '{{ result.msg }}'
 """
 
 RETURN = r"""
 check_results:
   description:
-  - The results of C(migrate.grub_version), in the collection's result schema (C(docs/results.md)).
+    - The results of C(migrate.grub_version), in the collection's result schema (C(docs/results.md)).
   returned: always
   type: list
   elements: dict

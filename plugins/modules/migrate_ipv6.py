@@ -13,18 +13,18 @@ module: migrate_ipv6
 short_description: No IPv6 address
 version_added: 0.1.0
 description:
-- /proc/net/if_inet6 lists no global, unique-local (fc00::/7) or site-local address; link-local and loopback addresses
-  are ignored.
-- 'Check item C(migrate.ipv6) (Seed003:VMwareRestoreToECS). Its impact: restore.'
-- 'Permissions: None (reads /proc/net/if_inet6).'
-- 'Versions: Linux.'
-- The options of the other Host check items are accepted and ignored.
-- To run several Host items in one task (one connection), use M(cloudbackup.precheck.host_precheck).
+  - /proc/net/if_inet6 lists no global, unique-local (fc00::/7) or site-local address; link-local and loopback addresses
+    are ignored.
+  - 'Check item C(migrate.ipv6) (Seed003:VMwareRestoreToECS). Its impact: restore.'
+  - 'Permissions: None (reads /proc/net/if_inet6).'
+  - 'Versions: Linux.'
+  - The options of the other Host check items are accepted and ignored.
+  - To run several Host items in one task (one connection), use M(cloudbackup.precheck.host_precheck).
 author:
-- cloudbackup.precheck developers (@cloudbackup)
+  - cloudbackup.precheck developers (@cloudbackup)
 extends_documentation_fragment:
-- cloudbackup.precheck.host
-- cloudbackup.precheck.results
+  - cloudbackup.precheck.host
+  - cloudbackup.precheck.results
 """
 
 EXAMPLES = r"""
@@ -32,21 +32,21 @@ EXAMPLES = r"""
   cloudbackup.precheck.migrate_ipv6:
     region: cn-hangzhou
     control_endpoints:
-    - hbr-vpc.cn-hangzhou.aliyuncs.com:443
+      - hbr-vpc.cn-hangzhou.aliyuncs.com:443
     timeout: 5
   register: result
 - name: Fail when migrate.ipv6 does not pass
   ansible.builtin.assert:
     that:
-    - result.summary.failed == 0
-    - result.summary.error == 0
+      - result.summary.failed == 0
+      - result.summary.error == 0
     fail_msg: '{{ result.msg }}'
 """
 
 RETURN = r"""
 check_results:
   description:
-  - The results of C(migrate.ipv6), in the collection's result schema (C(docs/results.md)).
+    - The results of C(migrate.ipv6), in the collection's result schema (C(docs/results.md)).
   returned: always
   type: list
   elements: dict

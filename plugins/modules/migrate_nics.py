@@ -13,18 +13,18 @@ module: migrate_nics
 short_description: Exactly one physical NIC
 version_added: 0.1.0
 description:
-- /sys/class/net has exactly one NIC backed by a device (lo, veth, bridges, bonds, tun/tap, ifb and anything under
-  /sys/devices/virtual are ignored); several fail, none warns.
-- 'Check item C(migrate.nics) (Seed003:VMwareRestoreToECS). Its impact: restore.'
-- 'Permissions: None (reads /sys/class/net).'
-- 'Versions: Linux.'
-- The options of the other Host check items are accepted and ignored.
-- To run several Host items in one task (one connection), use M(cloudbackup.precheck.host_precheck).
+  - /sys/class/net has exactly one NIC backed by a device (lo, veth, bridges, bonds, tun/tap, ifb and anything under
+    /sys/devices/virtual are ignored); several fail, none warns.
+  - 'Check item C(migrate.nics) (Seed003:VMwareRestoreToECS). Its impact: restore.'
+  - 'Permissions: None (reads /sys/class/net).'
+  - 'Versions: Linux.'
+  - The options of the other Host check items are accepted and ignored.
+  - To run several Host items in one task (one connection), use M(cloudbackup.precheck.host_precheck).
 author:
-- cloudbackup.precheck developers (@cloudbackup)
+  - cloudbackup.precheck developers (@cloudbackup)
 extends_documentation_fragment:
-- cloudbackup.precheck.host
-- cloudbackup.precheck.results
+  - cloudbackup.precheck.host
+  - cloudbackup.precheck.results
 """
 
 EXAMPLES = r"""
@@ -32,21 +32,21 @@ EXAMPLES = r"""
   cloudbackup.precheck.migrate_nics:
     region: cn-hangzhou
     control_endpoints:
-    - hbr-vpc.cn-hangzhou.aliyuncs.com:443
+      - hbr-vpc.cn-hangzhou.aliyuncs.com:443
     timeout: 5
   register: result
 - name: Fail when migrate.nics does not pass
   ansible.builtin.assert:
     that:
-    - result.summary.failed == 0
-    - result.summary.error == 0
+      - result.summary.failed == 0
+      - result.summary.error == 0
     fail_msg: '{{ result.msg }}'
 """
 
 RETURN = r"""
 check_results:
   description:
-  - The results of C(migrate.nics), in the collection's result schema (C(docs/results.md)).
+    - The results of C(migrate.nics), in the collection's result schema (C(docs/results.md)).
   returned: always
   type: list
   elements: dict

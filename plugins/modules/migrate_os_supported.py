@@ -13,19 +13,19 @@ module: migrate_os_supported
 short_description: Operating system supported as a cloud instance
 version_added: 0.1.0
 description:
-- The os-release ID and VERSION_ID are in the list for restore or migration to a cloud instance (CentOS 6-8, Ubuntu
-  10-20, Debian 7-10, SUSE 11/12/15, openSUSE 13/42/15, RHEL 5-8; Windows Server 2012-2025), and /etc/issue does
-  not name another distribution (a missing /etc/issue warns).
-- 'Check item C(migrate.os_supported) (Seed003:VMwareRestoreToECS). Its impact: restore.'
-- 'Permissions: None (reads /etc/os-release, the release files and /etc/issue).'
-- 'Versions: Linux; Windows hosts are judged on the controller.'
-- The options of the other Host check items are accepted and ignored.
-- To run several Host items in one task (one connection), use M(cloudbackup.precheck.host_precheck).
+  - The os-release ID and VERSION_ID are in the list for restore or migration to a cloud instance (CentOS 6-8, Ubuntu
+    10-20, Debian 7-10, SUSE 11/12/15, openSUSE 13/42/15, RHEL 5-8; Windows Server 2012-2025), and /etc/issue does
+    not name another distribution (a missing /etc/issue warns).
+  - 'Check item C(migrate.os_supported) (Seed003:VMwareRestoreToECS). Its impact: restore.'
+  - 'Permissions: None (reads /etc/os-release, the release files and /etc/issue).'
+  - 'Versions: Linux; Windows hosts are judged on the controller.'
+  - The options of the other Host check items are accepted and ignored.
+  - To run several Host items in one task (one connection), use M(cloudbackup.precheck.host_precheck).
 author:
-- cloudbackup.precheck developers (@cloudbackup)
+  - cloudbackup.precheck developers (@cloudbackup)
 extends_documentation_fragment:
-- cloudbackup.precheck.host
-- cloudbackup.precheck.results
+  - cloudbackup.precheck.host
+  - cloudbackup.precheck.results
 """
 
 EXAMPLES = r"""
@@ -33,21 +33,21 @@ EXAMPLES = r"""
   cloudbackup.precheck.migrate_os_supported:
     region: cn-hangzhou
     control_endpoints:
-    - hbr-vpc.cn-hangzhou.aliyuncs.com:443
+      - hbr-vpc.cn-hangzhou.aliyuncs.com:443
     timeout: 5
   register: result
 - name: Fail when migrate.os_supported does not pass
   ansible.builtin.assert:
     that:
-    - result.summary.failed == 0
-    - result.summary.error == 0
+      - result.summary.failed == 0
+      - result.summary.error == 0
     fail_msg: '{{ result.msg }}'
 """
 
 RETURN = r"""
 check_results:
   description:
-  - The results of C(migrate.os_supported), in the collection's result schema (C(docs/results.md)).
+    - The results of C(migrate.os_supported), in the collection's result schema (C(docs/results.md)).
   returned: always
   type: list
   elements: dict

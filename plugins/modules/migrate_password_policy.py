@@ -13,18 +13,18 @@ module: migrate_password_policy
 short_description: Restore password meets the cloud instance's policy
 version_added: 0.1.0
 description:
-- restore_password has 8-30 characters, at least three of upper case, lower case, digits and the special characters
-  ()`~!@#$%^&*-_+=|{}[]:;'<>,.?/, nothing else, and on Windows does not start with /. The password is never shown.
-- 'Check item C(migrate.password_policy) (Seed003:VMwareRestoreToECS). Its impact: restore.'
-- 'Permissions: None.'
-- 'Versions: Any.'
-- The options of the other Host check items are accepted and ignored.
-- To run several Host items in one task (one connection), use M(cloudbackup.precheck.host_precheck).
+  - restore_password has 8-30 characters, at least three of upper case, lower case, digits and the special characters
+    ()`~!@#$%^&*-_+=|{}[]:;'<>,.?/, nothing else, and on Windows does not start with /. The password is never shown.
+  - 'Check item C(migrate.password_policy) (Seed003:VMwareRestoreToECS). Its impact: restore.'
+  - 'Permissions: None.'
+  - 'Versions: Any.'
+  - The options of the other Host check items are accepted and ignored.
+  - To run several Host items in one task (one connection), use M(cloudbackup.precheck.host_precheck).
 author:
-- cloudbackup.precheck developers (@cloudbackup)
+  - cloudbackup.precheck developers (@cloudbackup)
 extends_documentation_fragment:
-- cloudbackup.precheck.host
-- cloudbackup.precheck.results
+  - cloudbackup.precheck.host
+  - cloudbackup.precheck.results
 """
 
 EXAMPLES = r"""
@@ -32,21 +32,21 @@ EXAMPLES = r"""
   cloudbackup.precheck.migrate_password_policy:
     region: cn-hangzhou
     control_endpoints:
-    - hbr-vpc.cn-hangzhou.aliyuncs.com:443
+      - hbr-vpc.cn-hangzhou.aliyuncs.com:443
     timeout: 5
   register: result
 - name: Fail when migrate.password_policy does not pass
   ansible.builtin.assert:
     that:
-    - result.summary.failed == 0
-    - result.summary.error == 0
+      - result.summary.failed == 0
+      - result.summary.error == 0
     fail_msg: '{{ result.msg }}'
 """
 
 RETURN = r"""
 check_results:
   description:
-  - The results of C(migrate.password_policy), in the collection's result schema (C(docs/results.md)).
+    - The results of C(migrate.password_policy), in the collection's result schema (C(docs/results.md)).
   returned: always
   type: list
   elements: dict

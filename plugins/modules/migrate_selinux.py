@@ -13,17 +13,17 @@ module: migrate_selinux
 short_description: SELinux not enforcing
 version_added: 0.1.0
 description:
-- SELINUX=enforcing in /etc/selinux/config warns (the instance may fail to start).
-- 'Check item C(migrate.selinux) (Seed003:VMwareRestoreToECS). Its impact: restore.'
-- 'Permissions: None.'
-- 'Versions: Linux.'
-- The options of the other Host check items are accepted and ignored.
-- To run several Host items in one task (one connection), use M(cloudbackup.precheck.host_precheck).
+  - SELINUX=enforcing in /etc/selinux/config warns (the instance may fail to start).
+  - 'Check item C(migrate.selinux) (Seed003:VMwareRestoreToECS). Its impact: restore.'
+  - 'Permissions: None.'
+  - 'Versions: Linux.'
+  - The options of the other Host check items are accepted and ignored.
+  - To run several Host items in one task (one connection), use M(cloudbackup.precheck.host_precheck).
 author:
-- cloudbackup.precheck developers (@cloudbackup)
+  - cloudbackup.precheck developers (@cloudbackup)
 extends_documentation_fragment:
-- cloudbackup.precheck.host
-- cloudbackup.precheck.results
+  - cloudbackup.precheck.host
+  - cloudbackup.precheck.results
 """
 
 EXAMPLES = r"""
@@ -31,21 +31,21 @@ EXAMPLES = r"""
   cloudbackup.precheck.migrate_selinux:
     region: cn-hangzhou
     control_endpoints:
-    - hbr-vpc.cn-hangzhou.aliyuncs.com:443
+      - hbr-vpc.cn-hangzhou.aliyuncs.com:443
     timeout: 5
   register: result
 - name: Fail when migrate.selinux does not pass
   ansible.builtin.assert:
     that:
-    - result.summary.failed == 0
-    - result.summary.error == 0
+      - result.summary.failed == 0
+      - result.summary.error == 0
     fail_msg: '{{ result.msg }}'
 """
 
 RETURN = r"""
 check_results:
   description:
-  - The results of C(migrate.selinux), in the collection's result schema (C(docs/results.md)).
+    - The results of C(migrate.selinux), in the collection's result schema (C(docs/results.md)).
   returned: always
   type: list
   elements: dict

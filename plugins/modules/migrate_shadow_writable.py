@@ -13,18 +13,18 @@ module: migrate_shadow_writable
 short_description: /etc/shadow modifiable
 version_added: 0.1.0
 description:
-- /etc/shadow exists, has neither the immutable nor the append-only inode flag (FS_IOC_GETFLAGS), and its file system
-  is not mounted read-only (statvfs).
-- 'Check item C(migrate.shadow_writable) (Seed003:VMwareRestoreToECS). Its impact: restore.'
-- 'Permissions: root (to open /etc/shadow for its flags).'
-- 'Versions: Linux.'
-- The options of the other Host check items are accepted and ignored.
-- To run several Host items in one task (one connection), use M(cloudbackup.precheck.host_precheck).
+  - /etc/shadow exists, has neither the immutable nor the append-only inode flag (FS_IOC_GETFLAGS), and its file
+    system is not mounted read-only (statvfs).
+  - 'Check item C(migrate.shadow_writable) (Seed003:VMwareRestoreToECS). Its impact: restore.'
+  - 'Permissions: root (to open /etc/shadow for its flags).'
+  - 'Versions: Linux.'
+  - The options of the other Host check items are accepted and ignored.
+  - To run several Host items in one task (one connection), use M(cloudbackup.precheck.host_precheck).
 author:
-- cloudbackup.precheck developers (@cloudbackup)
+  - cloudbackup.precheck developers (@cloudbackup)
 extends_documentation_fragment:
-- cloudbackup.precheck.host
-- cloudbackup.precheck.results
+  - cloudbackup.precheck.host
+  - cloudbackup.precheck.results
 """
 
 EXAMPLES = r"""
@@ -32,21 +32,21 @@ EXAMPLES = r"""
   cloudbackup.precheck.migrate_shadow_writable:
     region: cn-hangzhou
     control_endpoints:
-    - hbr-vpc.cn-hangzhou.aliyuncs.com:443
+      - hbr-vpc.cn-hangzhou.aliyuncs.com:443
     timeout: 5
   register: result
 - name: Fail when migrate.shadow_writable does not pass
   ansible.builtin.assert:
     that:
-    - result.summary.failed == 0
-    - result.summary.error == 0
+      - result.summary.failed == 0
+      - result.summary.error == 0
     fail_msg: '{{ result.msg }}'
 """
 
 RETURN = r"""
 check_results:
   description:
-  - The results of C(migrate.shadow_writable), in the collection's result schema (C(docs/results.md)).
+    - The results of C(migrate.shadow_writable), in the collection's result schema (C(docs/results.md)).
   returned: always
   type: list
   elements: dict

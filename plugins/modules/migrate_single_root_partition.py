@@ -13,18 +13,18 @@ module: migrate_single_root_partition
 short_description: One root partition on the system disk
 version_added: 0.1.0
 description:
-- 'Of the system disk''s partitions in use, one holds file systems: /boot, /boot/efi (/efi) and swap are not counted;
-  /, /var, /home ... on partitions of their own fail (system partitions cannot be resized).'
-- 'Check item C(migrate.single_root_partition) (Seed003:VMwareRestoreToECS). Its impact: restore.'
-- 'Permissions: None (reads /proc/self/mountinfo, /proc/swaps and /sys/block).'
-- 'Versions: Linux.'
-- The options of the other Host check items are accepted and ignored.
-- To run several Host items in one task (one connection), use M(cloudbackup.precheck.host_precheck).
+  - 'Of the system disk''s partitions in use, one holds file systems: /boot, /boot/efi (/efi) and swap are not counted;
+    /, /var, /home ... on partitions of their own fail (system partitions cannot be resized).'
+  - 'Check item C(migrate.single_root_partition) (Seed003:VMwareRestoreToECS). Its impact: restore.'
+  - 'Permissions: None (reads /proc/self/mountinfo, /proc/swaps and /sys/block).'
+  - 'Versions: Linux.'
+  - The options of the other Host check items are accepted and ignored.
+  - To run several Host items in one task (one connection), use M(cloudbackup.precheck.host_precheck).
 author:
-- cloudbackup.precheck developers (@cloudbackup)
+  - cloudbackup.precheck developers (@cloudbackup)
 extends_documentation_fragment:
-- cloudbackup.precheck.host
-- cloudbackup.precheck.results
+  - cloudbackup.precheck.host
+  - cloudbackup.precheck.results
 """
 
 EXAMPLES = r"""
@@ -32,21 +32,21 @@ EXAMPLES = r"""
   cloudbackup.precheck.migrate_single_root_partition:
     region: cn-hangzhou
     control_endpoints:
-    - hbr-vpc.cn-hangzhou.aliyuncs.com:443
+      - hbr-vpc.cn-hangzhou.aliyuncs.com:443
     timeout: 5
   register: result
 - name: Fail when migrate.single_root_partition does not pass
   ansible.builtin.assert:
     that:
-    - result.summary.failed == 0
-    - result.summary.error == 0
+      - result.summary.failed == 0
+      - result.summary.error == 0
     fail_msg: '{{ result.msg }}'
 """
 
 RETURN = r"""
 check_results:
   description:
-  - The results of C(migrate.single_root_partition), in the collection's result schema (C(docs/results.md)).
+    - The results of C(migrate.single_root_partition), in the collection's result schema (C(docs/results.md)).
   returned: always
   type: list
   elements: dict

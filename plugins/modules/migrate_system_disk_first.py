@@ -13,18 +13,18 @@ module: migrate_system_disk_first
 short_description: System disk is the first disk
 version_added: 0.1.0
 description:
-- The first of the disks a hypervisor attaches (SCSI address order, else kernel name order; loop, dm, md, zram and
-  removable devices ignored) holds / and /boot.
-- 'Check item C(migrate.system_disk_first) (Seed003:VMwareRestoreToECS). Its impact: restore.'
-- 'Permissions: None (reads /proc/self/mountinfo and /sys/block).'
-- 'Versions: Linux.'
-- The options of the other Host check items are accepted and ignored.
-- To run several Host items in one task (one connection), use M(cloudbackup.precheck.host_precheck).
+  - The first of the disks a hypervisor attaches (SCSI address order, else kernel name order; loop, dm, md, zram
+    and removable devices ignored) holds / and /boot.
+  - 'Check item C(migrate.system_disk_first) (Seed003:VMwareRestoreToECS). Its impact: restore.'
+  - 'Permissions: None (reads /proc/self/mountinfo and /sys/block).'
+  - 'Versions: Linux.'
+  - The options of the other Host check items are accepted and ignored.
+  - To run several Host items in one task (one connection), use M(cloudbackup.precheck.host_precheck).
 author:
-- cloudbackup.precheck developers (@cloudbackup)
+  - cloudbackup.precheck developers (@cloudbackup)
 extends_documentation_fragment:
-- cloudbackup.precheck.host
-- cloudbackup.precheck.results
+  - cloudbackup.precheck.host
+  - cloudbackup.precheck.results
 """
 
 EXAMPLES = r"""
@@ -32,21 +32,21 @@ EXAMPLES = r"""
   cloudbackup.precheck.migrate_system_disk_first:
     region: cn-hangzhou
     control_endpoints:
-    - hbr-vpc.cn-hangzhou.aliyuncs.com:443
+      - hbr-vpc.cn-hangzhou.aliyuncs.com:443
     timeout: 5
   register: result
 - name: Fail when migrate.system_disk_first does not pass
   ansible.builtin.assert:
     that:
-    - result.summary.failed == 0
-    - result.summary.error == 0
+      - result.summary.failed == 0
+      - result.summary.error == 0
     fail_msg: '{{ result.msg }}'
 """
 
 RETURN = r"""
 check_results:
   description:
-  - The results of C(migrate.system_disk_first), in the collection's result schema (C(docs/results.md)).
+    - The results of C(migrate.system_disk_first), in the collection's result schema (C(docs/results.md)).
   returned: always
   type: list
   elements: dict

@@ -13,19 +13,19 @@ module: migrate_virtio
 short_description: virtio drivers in the default kernel or its initramfs
 version_added: 0.1.0
 description:
-- 'For the newest installed kernel: virtio_blk and virtio_pci are built in (modules.builtin, /boot/config-*) or
-  in its initramfs (gzip, xz, lzma, bzip2 read directly; zstd and lz4 through zstd/lz4, lsinitramfs or lsinitrd),
-  virtio_net is built in, in the initramfs or installed; nvme missing warns.'
-- 'Check item C(migrate.virtio) (Seed003:VMwareRestoreToECS). Its impact: restore.'
-- 'Permissions: root (initramfs files are often readable by root only).'
-- 'Versions: Linux.'
-- The options of the other Host check items are accepted and ignored.
-- To run several Host items in one task (one connection), use M(cloudbackup.precheck.host_precheck).
+  - 'For the newest installed kernel: virtio_blk and virtio_pci are built in (modules.builtin, /boot/config-*) or
+    in its initramfs (gzip, xz, lzma, bzip2 read directly; zstd and lz4 through zstd/lz4, lsinitramfs or lsinitrd),
+    virtio_net is built in, in the initramfs or installed; nvme missing warns.'
+  - 'Check item C(migrate.virtio) (Seed003:VMwareRestoreToECS). Its impact: restore.'
+  - 'Permissions: root (initramfs files are often readable by root only).'
+  - 'Versions: Linux.'
+  - The options of the other Host check items are accepted and ignored.
+  - To run several Host items in one task (one connection), use M(cloudbackup.precheck.host_precheck).
 author:
-- cloudbackup.precheck developers (@cloudbackup)
+  - cloudbackup.precheck developers (@cloudbackup)
 extends_documentation_fragment:
-- cloudbackup.precheck.host
-- cloudbackup.precheck.results
+  - cloudbackup.precheck.host
+  - cloudbackup.precheck.results
 """
 
 EXAMPLES = r"""
@@ -33,21 +33,21 @@ EXAMPLES = r"""
   cloudbackup.precheck.migrate_virtio:
     region: cn-hangzhou
     control_endpoints:
-    - hbr-vpc.cn-hangzhou.aliyuncs.com:443
+      - hbr-vpc.cn-hangzhou.aliyuncs.com:443
     timeout: 5
   register: result
 - name: Fail when migrate.virtio does not pass
   ansible.builtin.assert:
     that:
-    - result.summary.failed == 0
-    - result.summary.error == 0
+      - result.summary.failed == 0
+      - result.summary.error == 0
     fail_msg: '{{ result.msg }}'
 """
 
 RETURN = r"""
 check_results:
   description:
-  - The results of C(migrate.virtio), in the collection's result schema (C(docs/results.md)).
+    - The results of C(migrate.virtio), in the collection's result schema (C(docs/results.md)).
   returned: always
   type: list
   elements: dict

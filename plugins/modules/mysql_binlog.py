@@ -13,19 +13,19 @@ module: mysql_binlog
 short_description: Binary log enabled for incremental and log backups
 version_added: 0.1.0
 description:
-- log_bin is ON (fails otherwise); binlog_format ROW is recommended (warning otherwise); gtid_mode where it exists
-  and the retention (binlog_expire_logs_seconds on MySQL 8.0.1+ and MariaDB 10.6.1+, else expire_logs_days) are
-  reported; a retention below binlog_min_retention_hours warns.
-- 'Check item C(mysql.binlog) (HBR:MYSQL_BINLOG). Its impact: log_backup, incremental_backup.'
-- 'Permissions: Login only (SHOW GLOBAL VARIABLES).'
-- 'Versions: MySQL 5.1.38 to 8.0.x, MariaDB 10.x and 11.x.'
-- The options of the other MySQL and MariaDB check items are accepted and ignored.
-- To run several MySQL and MariaDB items in one task (one connection), use M(cloudbackup.precheck.mysql_precheck).
+  - log_bin is ON (fails otherwise); binlog_format ROW is recommended (warning otherwise); gtid_mode where it exists
+    and the retention (binlog_expire_logs_seconds on MySQL 8.0.1+ and MariaDB 10.6.1+, else expire_logs_days) are
+    reported; a retention below binlog_min_retention_hours warns.
+  - 'Check item C(mysql.binlog) (HBR:MYSQL_BINLOG). Its impact: log_backup, incremental_backup.'
+  - 'Permissions: Login only (SHOW GLOBAL VARIABLES).'
+  - 'Versions: MySQL 5.1.38 to 8.0.x, MariaDB 10.x and 11.x.'
+  - The options of the other MySQL and MariaDB check items are accepted and ignored.
+  - To run several MySQL and MariaDB items in one task (one connection), use M(cloudbackup.precheck.mysql_precheck).
 author:
-- cloudbackup.precheck developers (@cloudbackup)
+  - cloudbackup.precheck developers (@cloudbackup)
 extends_documentation_fragment:
-- cloudbackup.precheck.mysql
-- cloudbackup.precheck.results
+  - cloudbackup.precheck.mysql
+  - cloudbackup.precheck.results
 """
 
 EXAMPLES = r"""
@@ -37,15 +37,15 @@ EXAMPLES = r"""
 - name: Fail when mysql.binlog does not pass
   ansible.builtin.assert:
     that:
-    - result.summary.failed == 0
-    - result.summary.error == 0
+      - result.summary.failed == 0
+      - result.summary.error == 0
     fail_msg: '{{ result.msg }}'
 """
 
 RETURN = r"""
 check_results:
   description:
-  - The results of C(mysql.binlog), in the collection's result schema (C(docs/results.md)).
+    - The results of C(mysql.binlog), in the collection's result schema (C(docs/results.md)).
   returned: always
   type: list
   elements: dict

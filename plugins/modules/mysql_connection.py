@@ -13,18 +13,18 @@ module: mysql_connection
 short_description: MySQL server reachable and login works
 version_added: 0.1.0
 description:
-- 'Connect (TCP or unix socket, TLS if configured) and log in within connect_timeout; report the server version,
-  the account and TLS. Failures are classified: unreachable, dns, timeout, tls, login_failed, driver_missing.'
-- 'Check item C(mysql.connection). Its impact: all_operations.'
-- 'Permissions: Login only (USAGE).'
-- 'Versions: MySQL 5.1 and later, MariaDB 5.5 and later (PyMySQL).'
-- The options of the other MySQL and MariaDB check items are accepted and ignored.
-- To run several MySQL and MariaDB items in one task (one connection), use M(cloudbackup.precheck.mysql_precheck).
+  - 'Connect (TCP or unix socket, TLS if configured) and log in within connect_timeout; report the server version,
+    the account and TLS. Failures are classified: unreachable, dns, timeout, tls, login_failed, driver_missing.'
+  - 'Check item C(mysql.connection). Its impact: all_operations.'
+  - 'Permissions: Login only (USAGE).'
+  - 'Versions: MySQL 5.1 and later, MariaDB 5.5 and later (PyMySQL).'
+  - The options of the other MySQL and MariaDB check items are accepted and ignored.
+  - To run several MySQL and MariaDB items in one task (one connection), use M(cloudbackup.precheck.mysql_precheck).
 author:
-- cloudbackup.precheck developers (@cloudbackup)
+  - cloudbackup.precheck developers (@cloudbackup)
 extends_documentation_fragment:
-- cloudbackup.precheck.mysql
-- cloudbackup.precheck.results
+  - cloudbackup.precheck.mysql
+  - cloudbackup.precheck.results
 """
 
 EXAMPLES = r"""
@@ -35,15 +35,15 @@ EXAMPLES = r"""
 - name: Fail when mysql.connection does not pass
   ansible.builtin.assert:
     that:
-    - result.summary.failed == 0
-    - result.summary.error == 0
+      - result.summary.failed == 0
+      - result.summary.error == 0
     fail_msg: '{{ result.msg }}'
 """
 
 RETURN = r"""
 check_results:
   description:
-  - The results of C(mysql.connection), in the collection's result schema (C(docs/results.md)).
+    - The results of C(mysql.connection), in the collection's result schema (C(docs/results.md)).
   returned: always
   type: list
   elements: dict

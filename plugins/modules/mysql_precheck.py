@@ -13,19 +13,19 @@ module: mysql_precheck
 short_description: Run the MySQL and MariaDB check items of a backup precheck in one task
 version_added: 0.1.0
 description:
-- Connects once to a MySQL or MariaDB server and runs a selection of the check items C(mysql.connection), C(mysql.version),
-  C(mysql.binlog) and C(mysql.privileges) over that connection.
-- Each data set (version, global variables, grants) is read once, with read-only C(SELECT) and C(SHOW) statements.
-  A server that cannot be reached is an V(error) result, not a failed task.
-- The items are C(mysql.connection), C(mysql.version), C(mysql.binlog), C(mysql.privileges).
-- This is the module the role C(cloudbackup.precheck.precheck) uses (variable C(cloudbackup_precheck_mysql_instances)),
-  one task per instance. Each item also has a module of its own, for example M(cloudbackup.precheck.mysql_privileges).
+  - Connects once to a MySQL or MariaDB server and runs a selection of the check items C(mysql.connection), C(mysql.version),
+    C(mysql.binlog) and C(mysql.privileges) over that connection.
+  - Each data set (version, global variables, grants) is read once, with read-only C(SELECT) and C(SHOW) statements.
+    A server that cannot be reached is an V(error) result, not a failed task.
+  - The items are C(mysql.connection), C(mysql.version), C(mysql.binlog), C(mysql.privileges).
+  - This is the module the role C(cloudbackup.precheck.precheck) uses (variable C(cloudbackup_precheck_mysql_instances)),
+    one task per instance. Each item also has a module of its own, for example M(cloudbackup.precheck.mysql_privileges).
 author:
-- cloudbackup.precheck developers (@cloudbackup)
+  - cloudbackup.precheck developers (@cloudbackup)
 extends_documentation_fragment:
-- cloudbackup.precheck.mysql
-- cloudbackup.precheck.selection
-- cloudbackup.precheck.results
+  - cloudbackup.precheck.mysql
+  - cloudbackup.precheck.selection
+  - cloudbackup.precheck.results
 """
 
 EXAMPLES = r"""
@@ -61,7 +61,7 @@ EXAMPLES = r"""
 RETURN = r"""
 check_results:
   description:
-  - One result per check item and target, in the collection's result schema (C(docs/results.md)).
+    - One result per check item and target, in the collection's result schema (C(docs/results.md)).
   returned: always
   type: list
   elements: dict

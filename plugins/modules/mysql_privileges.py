@@ -13,20 +13,20 @@ module: mysql_privileges
 short_description: Backup user holds the privileges a backup needs
 version_added: 0.1.0
 description:
-- 'The backup user (backup_user, or the login account) holds ON *.*: RELOAD, LOCK TABLES, PROCESS and REPLICATION
-  CLIENT (BINLOG MONITOR on MariaDB 10.5.2+), plus BACKUP_ADMIN on MySQL 8.0; ALL PRIVILEGES covers them. Missing
-  ones fail with the GRANT statement to run; when the account has roles, warning.'
-- 'Check item C(mysql.privileges). Its impact: backup.'
-- 'Permissions: None for the login account (SHOW GRANTS); SELECT on the mysql schema to read another account given
-  as backup_user.'
-- 'Versions: MySQL 5.1.38 to 8.0.x, MariaDB 10.x and 11.x.'
-- The options of the other MySQL and MariaDB check items are accepted and ignored.
-- To run several MySQL and MariaDB items in one task (one connection), use M(cloudbackup.precheck.mysql_precheck).
+  - 'The backup user (backup_user, or the login account) holds ON *.*: RELOAD, LOCK TABLES, PROCESS and REPLICATION
+    CLIENT (BINLOG MONITOR on MariaDB 10.5.2+), plus BACKUP_ADMIN on MySQL 8.0; ALL PRIVILEGES covers them. Missing
+    ones fail with the GRANT statement to run; when the account has roles, warning.'
+  - 'Check item C(mysql.privileges). Its impact: backup.'
+  - 'Permissions: None for the login account (SHOW GRANTS); SELECT on the mysql schema to read another account given
+    as backup_user.'
+  - 'Versions: MySQL 5.1.38 to 8.0.x, MariaDB 10.x and 11.x.'
+  - The options of the other MySQL and MariaDB check items are accepted and ignored.
+  - To run several MySQL and MariaDB items in one task (one connection), use M(cloudbackup.precheck.mysql_precheck).
 author:
-- cloudbackup.precheck developers (@cloudbackup)
+  - cloudbackup.precheck developers (@cloudbackup)
 extends_documentation_fragment:
-- cloudbackup.precheck.mysql
-- cloudbackup.precheck.results
+  - cloudbackup.precheck.mysql
+  - cloudbackup.precheck.results
 """
 
 EXAMPLES = r"""
@@ -37,15 +37,15 @@ EXAMPLES = r"""
 - name: Fail when mysql.privileges does not pass
   ansible.builtin.assert:
     that:
-    - result.summary.failed == 0
-    - result.summary.error == 0
+      - result.summary.failed == 0
+      - result.summary.error == 0
     fail_msg: '{{ result.msg }}'
 """
 
 RETURN = r"""
 check_results:
   description:
-  - The results of C(mysql.privileges), in the collection's result schema (C(docs/results.md)).
+    - The results of C(mysql.privileges), in the collection's result schema (C(docs/results.md)).
   returned: always
   type: list
   elements: dict

@@ -13,18 +13,18 @@ module: mysql_version
 short_description: MySQL or MariaDB version supported by the backup agent
 version_added: 0.1.0
 description:
-- 'The server version is in the supported range of its flavour (data, option supported_versions): MySQL 5.1.38 to
-  8.0.x (Percona Server and other MySQL builds included), MariaDB 10.0 to 11.x. Another flavour (TiDB) fails.'
-- 'Check item C(mysql.version) (HBR:MYSQL_VERSION). Its impact: all_operations.'
-- 'Permissions: Login only (SELECT VERSION()).'
-- 'Versions: Any.'
-- The options of the other MySQL and MariaDB check items are accepted and ignored.
-- To run several MySQL and MariaDB items in one task (one connection), use M(cloudbackup.precheck.mysql_precheck).
+  - 'The server version is in the supported range of its flavour (data, option supported_versions): MySQL 5.1.38
+    to 8.0.x (Percona Server and other MySQL builds included), MariaDB 10.0 to 11.x. Another flavour (TiDB) fails.'
+  - 'Check item C(mysql.version) (HBR:MYSQL_VERSION). Its impact: all_operations.'
+  - 'Permissions: Login only (SELECT VERSION()).'
+  - 'Versions: Any.'
+  - The options of the other MySQL and MariaDB check items are accepted and ignored.
+  - To run several MySQL and MariaDB items in one task (one connection), use M(cloudbackup.precheck.mysql_precheck).
 author:
-- cloudbackup.precheck developers (@cloudbackup)
+  - cloudbackup.precheck developers (@cloudbackup)
 extends_documentation_fragment:
-- cloudbackup.precheck.mysql
-- cloudbackup.precheck.results
+  - cloudbackup.precheck.mysql
+  - cloudbackup.precheck.results
 """
 
 EXAMPLES = r"""
@@ -38,15 +38,15 @@ EXAMPLES = r"""
 - name: Fail when mysql.version does not pass
   ansible.builtin.assert:
     that:
-    - result.summary.failed == 0
-    - result.summary.error == 0
+      - result.summary.failed == 0
+      - result.summary.error == 0
     fail_msg: '{{ result.msg }}'
 """
 
 RETURN = r"""
 check_results:
   description:
-  - The results of C(mysql.version), in the collection's result schema (C(docs/results.md)).
+    - The results of C(mysql.version), in the collection's result schema (C(docs/results.md)).
   returned: always
   type: list
   elements: dict

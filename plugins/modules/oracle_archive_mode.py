@@ -13,18 +13,18 @@ module: oracle_archive_mode
 short_description: Database in ARCHIVELOG mode
 version_added: 0.1.0
 description:
-- gv$database LOG_MODE ARCHIVELOG passes; NOARCHIVELOG fails (no online backup, RMAN-06149; no log backups); MANUAL
-  warns.
-- 'Check item C(oracle.archive_mode) (HBR:ARCHIVELOG). Its impact: backup, log_backup.'
-- 'Permissions: SELECT on GV$DATABASE and GV$INSTANCE.'
-- 'Versions: Oracle Database 11.2 and later.'
-- The options of the other Oracle check items are accepted and ignored.
-- To run several Oracle items in one task (one connection), use M(cloudbackup.precheck.oracle_precheck).
+  - gv$database LOG_MODE ARCHIVELOG passes; NOARCHIVELOG fails (no online backup, RMAN-06149; no log backups); MANUAL
+    warns.
+  - 'Check item C(oracle.archive_mode) (HBR:ARCHIVELOG). Its impact: backup, log_backup.'
+  - 'Permissions: SELECT on GV$DATABASE and GV$INSTANCE.'
+  - 'Versions: Oracle Database 11.2 and later.'
+  - The options of the other Oracle check items are accepted and ignored.
+  - To run several Oracle items in one task (one connection), use M(cloudbackup.precheck.oracle_precheck).
 author:
-- cloudbackup.precheck developers (@cloudbackup)
+  - cloudbackup.precheck developers (@cloudbackup)
 extends_documentation_fragment:
-- cloudbackup.precheck.oracle
-- cloudbackup.precheck.results
+  - cloudbackup.precheck.oracle
+  - cloudbackup.precheck.results
 """
 
 EXAMPLES = r"""
@@ -39,15 +39,15 @@ EXAMPLES = r"""
 - name: Fail when oracle.archive_mode does not pass
   ansible.builtin.assert:
     that:
-    - result.summary.failed == 0
-    - result.summary.error == 0
+      - result.summary.failed == 0
+      - result.summary.error == 0
     fail_msg: '{{ result.msg }}'
 """
 
 RETURN = r"""
 check_results:
   description:
-  - The results of C(oracle.archive_mode), in the collection's result schema (C(docs/results.md)).
+    - The results of C(oracle.archive_mode), in the collection's result schema (C(docs/results.md)).
   returned: always
   type: list
   elements: dict

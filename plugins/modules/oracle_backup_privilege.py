@@ -13,19 +13,19 @@ module: oracle_backup_privilege
 short_description: Login holds SYSBACKUP or SYSDBA
 version_added: 0.1.0
 description:
-- 'A login made AS SYSBACKUP or AS SYSDBA passes. Otherwise v$pwfile_users for login_user (bound as a parameter):
-  SYSBACKUP TRUE or SYSDBA TRUE passes, neither (or not in the password file) fails.'
-- 'Check item C(oracle.backup_privilege). Its impact: backup.'
-- 'Permissions: For mode default: SELECT on V$PWFILE_USERS (SELECT_CATALOG_ROLE); none beyond the login for mode
-  sysbackup/sysdba.'
-- 'Versions: Oracle Database 12.1 and later for SYSBACKUP; on 11.2 only SYSDBA is looked for.'
-- The options of the other Oracle check items are accepted and ignored.
-- To run several Oracle items in one task (one connection), use M(cloudbackup.precheck.oracle_precheck).
+  - 'A login made AS SYSBACKUP or AS SYSDBA passes. Otherwise v$pwfile_users for login_user (bound as a parameter):
+    SYSBACKUP TRUE or SYSDBA TRUE passes, neither (or not in the password file) fails.'
+  - 'Check item C(oracle.backup_privilege). Its impact: backup.'
+  - 'Permissions: For mode default: SELECT on V$PWFILE_USERS (SELECT_CATALOG_ROLE); none beyond the login for mode
+    sysbackup/sysdba.'
+  - 'Versions: Oracle Database 12.1 and later for SYSBACKUP; on 11.2 only SYSDBA is looked for.'
+  - The options of the other Oracle check items are accepted and ignored.
+  - To run several Oracle items in one task (one connection), use M(cloudbackup.precheck.oracle_precheck).
 author:
-- cloudbackup.precheck developers (@cloudbackup)
+  - cloudbackup.precheck developers (@cloudbackup)
 extends_documentation_fragment:
-- cloudbackup.precheck.oracle
-- cloudbackup.precheck.results
+  - cloudbackup.precheck.oracle
+  - cloudbackup.precheck.results
 """
 
 EXAMPLES = r"""
@@ -40,15 +40,15 @@ EXAMPLES = r"""
 - name: Fail when oracle.backup_privilege does not pass
   ansible.builtin.assert:
     that:
-    - result.summary.failed == 0
-    - result.summary.error == 0
+      - result.summary.failed == 0
+      - result.summary.error == 0
     fail_msg: '{{ result.msg }}'
 """
 
 RETURN = r"""
 check_results:
   description:
-  - The results of C(oracle.backup_privilege), in the collection's result schema (C(docs/results.md)).
+    - The results of C(oracle.backup_privilege), in the collection's result schema (C(docs/results.md)).
   returned: always
   type: list
   elements: dict

@@ -13,18 +13,18 @@ module: oracle_block_change_tracking
 short_description: Block change tracking enabled for fast incrementals
 version_added: 0.1.0
 description:
-- v$block_change_tracking STATUS ENABLED passes; DISABLED (or TRANSITION) warns; skipped on Standard and Express
-  Edition, which cannot enable it (edition from v$version).
-- 'Check item C(oracle.block_change_tracking). Its impact: incremental_backup.'
-- 'Permissions: SELECT on V$BLOCK_CHANGE_TRACKING and V$VERSION.'
-- 'Versions: Oracle Database 11.2 and later.'
-- The options of the other Oracle check items are accepted and ignored.
-- To run several Oracle items in one task (one connection), use M(cloudbackup.precheck.oracle_precheck).
+  - v$block_change_tracking STATUS ENABLED passes; DISABLED (or TRANSITION) warns; skipped on Standard and Express
+    Edition, which cannot enable it (edition from v$version).
+  - 'Check item C(oracle.block_change_tracking). Its impact: incremental_backup.'
+  - 'Permissions: SELECT on V$BLOCK_CHANGE_TRACKING and V$VERSION.'
+  - 'Versions: Oracle Database 11.2 and later.'
+  - The options of the other Oracle check items are accepted and ignored.
+  - To run several Oracle items in one task (one connection), use M(cloudbackup.precheck.oracle_precheck).
 author:
-- cloudbackup.precheck developers (@cloudbackup)
+  - cloudbackup.precheck developers (@cloudbackup)
 extends_documentation_fragment:
-- cloudbackup.precheck.oracle
-- cloudbackup.precheck.results
+  - cloudbackup.precheck.oracle
+  - cloudbackup.precheck.results
 """
 
 EXAMPLES = r"""
@@ -39,15 +39,15 @@ EXAMPLES = r"""
 - name: Fail when oracle.block_change_tracking does not pass
   ansible.builtin.assert:
     that:
-    - result.summary.failed == 0
-    - result.summary.error == 0
+      - result.summary.failed == 0
+      - result.summary.error == 0
     fail_msg: '{{ result.msg }}'
 """
 
 RETURN = r"""
 check_results:
   description:
-  - The results of C(oracle.block_change_tracking), in the collection's result schema (C(docs/results.md)).
+    - The results of C(oracle.block_change_tracking), in the collection's result schema (C(docs/results.md)).
   returned: always
   type: list
   elements: dict

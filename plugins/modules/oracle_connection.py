@@ -13,21 +13,21 @@ module: oracle_connection
 short_description: Listener reachable and login works within a timeout
 version_added: 0.1.0
 description:
-- 'python-oracledb connects (thin mode unless oracle_client_lib_dir is set or OS authentication is used) and logs
-  in within connect_timeout, the whole connect bounded by the module. Failures are classified on the DPY-/ORA- numbers:
-  unreachable (DPY-6005, ORA-12541, ...), listener_refused (ORA-12514/12505, instance not open), login_failed (ORA-01017,
-  locked, expired, missing AS SYSxxx privilege), timeout, driver_missing.'
-- 'Check item C(oracle.connection). Its impact: all_operations.'
-- 'Permissions: CREATE SESSION, or the SYSBACKUP/SYSDBA administrative privilege for mode sysbackup/sysdba (required
-  to connect to a MOUNTED database).'
-- 'Versions: Thin mode: Oracle Database 12.1 and later. Thick mode (Oracle Client 19 or later): 11.2 and later.'
-- The options of the other Oracle check items are accepted and ignored.
-- To run several Oracle items in one task (one connection), use M(cloudbackup.precheck.oracle_precheck).
+  - 'python-oracledb connects (thin mode unless oracle_client_lib_dir is set or OS authentication is used) and logs
+    in within connect_timeout, the whole connect bounded by the module. Failures are classified on the DPY-/ORA-
+    numbers: unreachable (DPY-6005, ORA-12541, ...), listener_refused (ORA-12514/12505, instance not open), login_failed
+    (ORA-01017, locked, expired, missing AS SYSxxx privilege), timeout, driver_missing.'
+  - 'Check item C(oracle.connection). Its impact: all_operations.'
+  - 'Permissions: CREATE SESSION, or the SYSBACKUP/SYSDBA administrative privilege for mode sysbackup/sysdba (required
+    to connect to a MOUNTED database).'
+  - 'Versions: Thin mode: Oracle Database 12.1 and later. Thick mode (Oracle Client 19 or later): 11.2 and later.'
+  - The options of the other Oracle check items are accepted and ignored.
+  - To run several Oracle items in one task (one connection), use M(cloudbackup.precheck.oracle_precheck).
 author:
-- cloudbackup.precheck developers (@cloudbackup)
+  - cloudbackup.precheck developers (@cloudbackup)
 extends_documentation_fragment:
-- cloudbackup.precheck.oracle
-- cloudbackup.precheck.results
+  - cloudbackup.precheck.oracle
+  - cloudbackup.precheck.results
 """
 
 EXAMPLES = r"""
@@ -42,15 +42,15 @@ EXAMPLES = r"""
 - name: Fail when oracle.connection does not pass
   ansible.builtin.assert:
     that:
-    - result.summary.failed == 0
-    - result.summary.error == 0
+      - result.summary.failed == 0
+      - result.summary.error == 0
     fail_msg: '{{ result.msg }}'
 """
 
 RETURN = r"""
 check_results:
   description:
-  - The results of C(oracle.connection), in the collection's result schema (C(docs/results.md)).
+    - The results of C(oracle.connection), in the collection's result schema (C(docs/results.md)).
   returned: always
   type: list
   elements: dict

@@ -13,20 +13,20 @@ module: oracle_database_status
 short_description: Database and every PDB open
 version_added: 0.1.0
 description:
-- 'gv$database OPEN_MODE READ WRITE passes; MOUNTED, MIGRATE and READ ONLY on a primary warn; a standby role warns,
-  FAR SYNC fails. In a CDB every PDB of gv$pdbs but PDB$SEED is reported as <target>/<PDB>: MOUNTED warns, RESTRICTED
-  warns, MIGRATE warns.'
-- 'Check item C(oracle.database_status) (HBR:ORACLE_DB_STATUS). Its impact: backup.'
-- 'Permissions: SELECT on GV$DATABASE, GV$INSTANCE and (CDB) GV$PDBS; a common user needs CONTAINER_DATA access
-  to see every PDB.'
-- 'Versions: Oracle Database 11.2 and later (PDBs from 12.1).'
-- The options of the other Oracle check items are accepted and ignored.
-- To run several Oracle items in one task (one connection), use M(cloudbackup.precheck.oracle_precheck).
+  - 'gv$database OPEN_MODE READ WRITE passes; MOUNTED, MIGRATE and READ ONLY on a primary warn; a standby role warns,
+    FAR SYNC fails. In a CDB every PDB of gv$pdbs but PDB$SEED is reported as <target>/<PDB>: MOUNTED warns, RESTRICTED
+    warns, MIGRATE warns.'
+  - 'Check item C(oracle.database_status) (HBR:ORACLE_DB_STATUS). Its impact: backup.'
+  - 'Permissions: SELECT on GV$DATABASE, GV$INSTANCE and (CDB) GV$PDBS; a common user needs CONTAINER_DATA access
+    to see every PDB.'
+  - 'Versions: Oracle Database 11.2 and later (PDBs from 12.1).'
+  - The options of the other Oracle check items are accepted and ignored.
+  - To run several Oracle items in one task (one connection), use M(cloudbackup.precheck.oracle_precheck).
 author:
-- cloudbackup.precheck developers (@cloudbackup)
+  - cloudbackup.precheck developers (@cloudbackup)
 extends_documentation_fragment:
-- cloudbackup.precheck.oracle
-- cloudbackup.precheck.results
+  - cloudbackup.precheck.oracle
+  - cloudbackup.precheck.results
 """
 
 EXAMPLES = r"""
@@ -41,15 +41,15 @@ EXAMPLES = r"""
 - name: Fail when oracle.database_status does not pass
   ansible.builtin.assert:
     that:
-    - result.summary.failed == 0
-    - result.summary.error == 0
+      - result.summary.failed == 0
+      - result.summary.error == 0
     fail_msg: '{{ result.msg }}'
 """
 
 RETURN = r"""
 check_results:
   description:
-  - The results of C(oracle.database_status), in the collection's result schema (C(docs/results.md)).
+    - The results of C(oracle.database_status), in the collection's result schema (C(docs/results.md)).
   returned: always
   type: list
   elements: dict

@@ -13,18 +13,18 @@ module: oracle_force_logging
 short_description: No unrecoverable NOLOGGING changes without force logging
 version_added: 0.1.0
 description:
-- gv$database FORCE_LOGGING YES passes; otherwise datafiles with UNRECOVERABLE_CHANGE# > 0 in v$datafile warn (their
-  NOLOGGING changes cannot be recovered from redo), none passes.
-- 'Check item C(oracle.force_logging). Its impact: restore.'
-- 'Permissions: SELECT on GV$DATABASE and V$DATAFILE.'
-- 'Versions: Oracle Database 11.2 and later (the datafile columns are maintained in ARCHIVELOG mode only).'
-- The options of the other Oracle check items are accepted and ignored.
-- To run several Oracle items in one task (one connection), use M(cloudbackup.precheck.oracle_precheck).
+  - gv$database FORCE_LOGGING YES passes; otherwise datafiles with UNRECOVERABLE_CHANGE# > 0 in v$datafile warn
+    (their NOLOGGING changes cannot be recovered from redo), none passes.
+  - 'Check item C(oracle.force_logging). Its impact: restore.'
+  - 'Permissions: SELECT on GV$DATABASE and V$DATAFILE.'
+  - 'Versions: Oracle Database 11.2 and later (the datafile columns are maintained in ARCHIVELOG mode only).'
+  - The options of the other Oracle check items are accepted and ignored.
+  - To run several Oracle items in one task (one connection), use M(cloudbackup.precheck.oracle_precheck).
 author:
-- cloudbackup.precheck developers (@cloudbackup)
+  - cloudbackup.precheck developers (@cloudbackup)
 extends_documentation_fragment:
-- cloudbackup.precheck.oracle
-- cloudbackup.precheck.results
+  - cloudbackup.precheck.oracle
+  - cloudbackup.precheck.results
 """
 
 EXAMPLES = r"""
@@ -39,15 +39,15 @@ EXAMPLES = r"""
 - name: Fail when oracle.force_logging does not pass
   ansible.builtin.assert:
     that:
-    - result.summary.failed == 0
-    - result.summary.error == 0
+      - result.summary.failed == 0
+      - result.summary.error == 0
     fail_msg: '{{ result.msg }}'
 """
 
 RETURN = r"""
 check_results:
   description:
-  - The results of C(oracle.force_logging), in the collection's result schema (C(docs/results.md)).
+    - The results of C(oracle.force_logging), in the collection's result schema (C(docs/results.md)).
   returned: always
   type: list
   elements: dict

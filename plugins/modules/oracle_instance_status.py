@@ -13,18 +13,18 @@ module: oracle_instance_status
 short_description: Instance open and healthy
 version_added: 0.1.0
 description:
-- 'Per instance (gv$instance): STATUS OPEN passes, MOUNTED and OPEN MIGRATE warn, STARTED (NOMOUNT) fails; DATABASE_STATUS
-  other than ACTIVE (SUSPENDED, INSTANCE RECOVERY) warns; ARCHIVER FAILED fails; LOGINS RESTRICTED warns.'
-- 'Check item C(oracle.instance_status) (HBR:ORACLE_INSTANCE_STATUS). Its impact: backup, restore.'
-- 'Permissions: SELECT on GV$INSTANCE (SELECT_CATALOG_ROLE, SELECT ANY DICTIONARY, or SYSBACKUP/SYSDBA).'
-- 'Versions: Oracle Database 11.2 and later; RAC reports every instance.'
-- The options of the other Oracle check items are accepted and ignored.
-- To run several Oracle items in one task (one connection), use M(cloudbackup.precheck.oracle_precheck).
+  - 'Per instance (gv$instance): STATUS OPEN passes, MOUNTED and OPEN MIGRATE warn, STARTED (NOMOUNT) fails; DATABASE_STATUS
+    other than ACTIVE (SUSPENDED, INSTANCE RECOVERY) warns; ARCHIVER FAILED fails; LOGINS RESTRICTED warns.'
+  - 'Check item C(oracle.instance_status) (HBR:ORACLE_INSTANCE_STATUS). Its impact: backup, restore.'
+  - 'Permissions: SELECT on GV$INSTANCE (SELECT_CATALOG_ROLE, SELECT ANY DICTIONARY, or SYSBACKUP/SYSDBA).'
+  - 'Versions: Oracle Database 11.2 and later; RAC reports every instance.'
+  - The options of the other Oracle check items are accepted and ignored.
+  - To run several Oracle items in one task (one connection), use M(cloudbackup.precheck.oracle_precheck).
 author:
-- cloudbackup.precheck developers (@cloudbackup)
+  - cloudbackup.precheck developers (@cloudbackup)
 extends_documentation_fragment:
-- cloudbackup.precheck.oracle
-- cloudbackup.precheck.results
+  - cloudbackup.precheck.oracle
+  - cloudbackup.precheck.results
 """
 
 EXAMPLES = r"""
@@ -39,15 +39,15 @@ EXAMPLES = r"""
 - name: Fail when oracle.instance_status does not pass
   ansible.builtin.assert:
     that:
-    - result.summary.failed == 0
-    - result.summary.error == 0
+      - result.summary.failed == 0
+      - result.summary.error == 0
     fail_msg: '{{ result.msg }}'
 """
 
 RETURN = r"""
 check_results:
   description:
-  - The results of C(oracle.instance_status), in the collection's result schema (C(docs/results.md)).
+    - The results of C(oracle.instance_status), in the collection's result schema (C(docs/results.md)).
   returned: always
   type: list
   elements: dict

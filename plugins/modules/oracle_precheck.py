@@ -13,20 +13,21 @@ module: oracle_precheck
 short_description: Run the Oracle check items of a backup precheck in one task
 version_added: 0.1.0
 description:
-- Connects once to an Oracle database (python-oracledb, thin mode unless O(oracle_client_lib_dir) is set or OS authentication
-  is used) and runs a selection of the Oracle check items over that connection, each view read once.
-- When the connection fails, C(oracle.connection) is V(error) with the classified cause and the other items are
-  V(error) with cause V(dependency), so that the task still returns in about O(connect_timeout).
-- The items are C(oracle.connection), C(oracle.instance_status), C(oracle.database_status), C(oracle.archive_mode),
-  C(oracle.recovery_area), C(oracle.force_logging), C(oracle.block_change_tracking), C(oracle.rman_running), C(oracle.backup_privilege).
-- This is the module the role C(cloudbackup.precheck.precheck) uses (variable C(cloudbackup_precheck_oracle_instances)),
-  one task per instance. Each item also has a module of its own, for example M(cloudbackup.precheck.oracle_backup_privilege).
+  - Connects once to an Oracle database (python-oracledb, thin mode unless O(oracle_client_lib_dir) is set or OS
+    authentication is used) and runs a selection of the Oracle check items over that connection, each view read
+    once.
+  - When the connection fails, C(oracle.connection) is V(error) with the classified cause and the other items are
+    V(error) with cause V(dependency), so that the task still returns in about O(connect_timeout).
+  - The items are C(oracle.connection), C(oracle.instance_status), C(oracle.database_status), C(oracle.archive_mode),
+    C(oracle.recovery_area), C(oracle.force_logging), C(oracle.block_change_tracking), C(oracle.rman_running), C(oracle.backup_privilege).
+  - This is the module the role C(cloudbackup.precheck.precheck) uses (variable C(cloudbackup_precheck_oracle_instances)),
+    one task per instance. Each item also has a module of its own, for example M(cloudbackup.precheck.oracle_backup_privilege).
 author:
-- cloudbackup.precheck developers (@cloudbackup)
+  - cloudbackup.precheck developers (@cloudbackup)
 extends_documentation_fragment:
-- cloudbackup.precheck.oracle
-- cloudbackup.precheck.selection
-- cloudbackup.precheck.results
+  - cloudbackup.precheck.oracle
+  - cloudbackup.precheck.selection
+  - cloudbackup.precheck.results
 """
 
 EXAMPLES = r"""
@@ -72,7 +73,7 @@ EXAMPLES = r"""
 RETURN = r"""
 check_results:
   description:
-  - One result per check item and target, in the collection's result schema (C(docs/results.md)).
+    - One result per check item and target, in the collection's result schema (C(docs/results.md)).
   returned: always
   type: list
   elements: dict

@@ -13,18 +13,18 @@ module: oracle_recovery_area
 short_description: Fast recovery area has room
 version_added: 0.1.0
 description:
-- 'v$recovery_file_dest: (SPACE_USED - SPACE_RECLAIMABLE) / SPACE_LIMIT at or above recovery_area_warn_percent (70)
-  warns, at or above recovery_area_fail_percent (90) fails. Skipped when no recovery area is configured.'
-- 'Check item C(oracle.recovery_area). Its impact: log_backup.'
-- 'Permissions: SELECT on V$RECOVERY_FILE_DEST.'
-- 'Versions: Oracle Database 11.2 and later.'
-- The options of the other Oracle check items are accepted and ignored.
-- To run several Oracle items in one task (one connection), use M(cloudbackup.precheck.oracle_precheck).
+  - 'v$recovery_file_dest: (SPACE_USED - SPACE_RECLAIMABLE) / SPACE_LIMIT at or above recovery_area_warn_percent
+    (70) warns, at or above recovery_area_fail_percent (90) fails. Skipped when no recovery area is configured.'
+  - 'Check item C(oracle.recovery_area). Its impact: log_backup.'
+  - 'Permissions: SELECT on V$RECOVERY_FILE_DEST.'
+  - 'Versions: Oracle Database 11.2 and later.'
+  - The options of the other Oracle check items are accepted and ignored.
+  - To run several Oracle items in one task (one connection), use M(cloudbackup.precheck.oracle_precheck).
 author:
-- cloudbackup.precheck developers (@cloudbackup)
+  - cloudbackup.precheck developers (@cloudbackup)
 extends_documentation_fragment:
-- cloudbackup.precheck.oracle
-- cloudbackup.precheck.results
+  - cloudbackup.precheck.oracle
+  - cloudbackup.precheck.results
 """
 
 EXAMPLES = r"""
@@ -41,15 +41,15 @@ EXAMPLES = r"""
 - name: Fail when oracle.recovery_area does not pass
   ansible.builtin.assert:
     that:
-    - result.summary.failed == 0
-    - result.summary.error == 0
+      - result.summary.failed == 0
+      - result.summary.error == 0
     fail_msg: '{{ result.msg }}'
 """
 
 RETURN = r"""
 check_results:
   description:
-  - The results of C(oracle.recovery_area), in the collection's result schema (C(docs/results.md)).
+    - The results of C(oracle.recovery_area), in the collection's result schema (C(docs/results.md)).
   returned: always
   type: list
   elements: dict

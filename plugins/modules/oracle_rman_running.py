@@ -13,18 +13,18 @@ module: oracle_rman_running
 short_description: No RMAN job running
 version_added: 0.1.0
 description:
-- gv$rman_status rows with STATUS RUNNING% whose session (INST_ID, SID) is a live RMAN session in gv$session fail;
-  RUNNING records without a live session are stale and pass; an RMAN client that runs no command passes.
-- 'Check item C(oracle.rman_running). Its impact: backup.'
-- 'Permissions: SELECT on GV$RMAN_STATUS and GV$SESSION.'
-- 'Versions: Oracle Database 11.2 and later.'
-- The options of the other Oracle check items are accepted and ignored.
-- To run several Oracle items in one task (one connection), use M(cloudbackup.precheck.oracle_precheck).
+  - gv$rman_status rows with STATUS RUNNING% whose session (INST_ID, SID) is a live RMAN session in gv$session fail;
+    RUNNING records without a live session are stale and pass; an RMAN client that runs no command passes.
+  - 'Check item C(oracle.rman_running). Its impact: backup.'
+  - 'Permissions: SELECT on GV$RMAN_STATUS and GV$SESSION.'
+  - 'Versions: Oracle Database 11.2 and later.'
+  - The options of the other Oracle check items are accepted and ignored.
+  - To run several Oracle items in one task (one connection), use M(cloudbackup.precheck.oracle_precheck).
 author:
-- cloudbackup.precheck developers (@cloudbackup)
+  - cloudbackup.precheck developers (@cloudbackup)
 extends_documentation_fragment:
-- cloudbackup.precheck.oracle
-- cloudbackup.precheck.results
+  - cloudbackup.precheck.oracle
+  - cloudbackup.precheck.results
 """
 
 EXAMPLES = r"""
@@ -39,15 +39,15 @@ EXAMPLES = r"""
 - name: Fail when oracle.rman_running does not pass
   ansible.builtin.assert:
     that:
-    - result.summary.failed == 0
-    - result.summary.error == 0
+      - result.summary.failed == 0
+      - result.summary.error == 0
     fail_msg: '{{ result.msg }}'
 """
 
 RETURN = r"""
 check_results:
   description:
-  - The results of C(oracle.rman_running), in the collection's result schema (C(docs/results.md)).
+    - The results of C(oracle.rman_running), in the collection's result schema (C(docs/results.md)).
   returned: always
   type: list
   elements: dict

@@ -13,24 +13,24 @@ module: sqlserver_availability_group
 short_description: Availability group backup preference can be met
 version_added: 0.1.0
 description:
-- 'Per selected availability database: data movement suspended or not HEALTHY fails; differential backups planned
-  on a SECONDARY fail (SQL Server takes only copy-only full and log backups there); a preference no replica can
-  meet (every backup_priority 0, or SECONDARY_ONLY without a connected secondary) fails; a Basic availability group
-  fails (2016 and later); this replica not preferred (sys.fn_hadr_backup_is_preferred_replica = 0) warns, naming
-  the replicas that take the backups; disconnected replicas (seen from the primary) warn.'
-- 'Check item C(sqlserver.availability_group) (Azure:FabricSvcBackupPreferenceCheckFailedUserError). Its impact:
-  backup.'
-- 'Permissions: VIEW ANY DEFINITION (sys.availability_groups, sys.availability_replicas) and VIEW SERVER STATE (sys.dm_hadr_*;
-  SQL Server 2022 and later: VIEW SERVER PERFORMANCE STATE). Without them an error (cause permission).'
-- 'Versions: SQL Server 2012 and later with Always On enabled; skipped before 2012 (no availability groups); basic_features
-  read from 2016.'
-- The options of the other SQL Server check items are accepted and ignored.
-- To run several SQL Server items in one task (one connection), use M(cloudbackup.precheck.sqlserver_precheck).
+  - 'Per selected availability database: data movement suspended or not HEALTHY fails; differential backups planned
+    on a SECONDARY fail (SQL Server takes only copy-only full and log backups there); a preference no replica can
+    meet (every backup_priority 0, or SECONDARY_ONLY without a connected secondary) fails; a Basic availability
+    group fails (2016 and later); this replica not preferred (sys.fn_hadr_backup_is_preferred_replica = 0) warns,
+    naming the replicas that take the backups; disconnected replicas (seen from the primary) warn.'
+  - 'Check item C(sqlserver.availability_group) (Azure:FabricSvcBackupPreferenceCheckFailedUserError). Its impact:
+    backup.'
+  - 'Permissions: VIEW ANY DEFINITION (sys.availability_groups, sys.availability_replicas) and VIEW SERVER STATE
+    (sys.dm_hadr_*; SQL Server 2022 and later: VIEW SERVER PERFORMANCE STATE). Without them an error (cause permission).'
+  - 'Versions: SQL Server 2012 and later with Always On enabled; skipped before 2012 (no availability groups); basic_features
+    read from 2016.'
+  - The options of the other SQL Server check items are accepted and ignored.
+  - To run several SQL Server items in one task (one connection), use M(cloudbackup.precheck.sqlserver_precheck).
 author:
-- cloudbackup.precheck developers (@cloudbackup)
+  - cloudbackup.precheck developers (@cloudbackup)
 extends_documentation_fragment:
-- cloudbackup.precheck.sqlserver
-- cloudbackup.precheck.results
+  - cloudbackup.precheck.sqlserver
+  - cloudbackup.precheck.results
 """
 
 EXAMPLES = r"""
@@ -43,15 +43,15 @@ EXAMPLES = r"""
 - name: Fail when sqlserver.availability_group does not pass
   ansible.builtin.assert:
     that:
-    - result.summary.failed == 0
-    - result.summary.error == 0
+      - result.summary.failed == 0
+      - result.summary.error == 0
     fail_msg: '{{ result.msg }}'
 """
 
 RETURN = r"""
 check_results:
   description:
-  - The results of C(sqlserver.availability_group), in the collection's result schema (C(docs/results.md)).
+    - The results of C(sqlserver.availability_group), in the collection's result schema (C(docs/results.md)).
   returned: always
   type: list
   elements: dict

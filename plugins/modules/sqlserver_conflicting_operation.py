@@ -13,21 +13,21 @@ module: sqlserver_conflicting_operation
 short_description: No BACKUP or RESTORE is running on the databases
 version_added: 0.1.0
 description:
-- 'Per selected database, a request in sys.dm_exec_requests whose command starts with BACKUP or RESTORE fails, naming
-  the session, login, program and progress. Without VIEW SERVER STATE the DMV shows only the login''s own requests,
-  so the answer is unknown: a warning on the instance, never passed.'
-- 'Check item C(sqlserver.conflicting_operation) (Azure:OperationCancelledBecauseConflictingOperationRunningUserError).
-  Its impact: backup.'
-- 'Permissions: VIEW SERVER STATE (SQL Server 2022 and later: VIEW SERVER PERFORMANCE STATE) to see the requests
-  of other sessions; without it a warning.'
-- 'Versions: SQL Server 2008 and later (sys.dm_exec_requests, sys.dm_exec_sessions).'
-- The options of the other SQL Server check items are accepted and ignored.
-- To run several SQL Server items in one task (one connection), use M(cloudbackup.precheck.sqlserver_precheck).
+  - 'Per selected database, a request in sys.dm_exec_requests whose command starts with BACKUP or RESTORE fails,
+    naming the session, login, program and progress. Without VIEW SERVER STATE the DMV shows only the login''s own
+    requests, so the answer is unknown: a warning on the instance, never passed.'
+  - 'Check item C(sqlserver.conflicting_operation) (Azure:OperationCancelledBecauseConflictingOperationRunningUserError).
+    Its impact: backup.'
+  - 'Permissions: VIEW SERVER STATE (SQL Server 2022 and later: VIEW SERVER PERFORMANCE STATE) to see the requests
+    of other sessions; without it a warning.'
+  - 'Versions: SQL Server 2008 and later (sys.dm_exec_requests, sys.dm_exec_sessions).'
+  - The options of the other SQL Server check items are accepted and ignored.
+  - To run several SQL Server items in one task (one connection), use M(cloudbackup.precheck.sqlserver_precheck).
 author:
-- cloudbackup.precheck developers (@cloudbackup)
+  - cloudbackup.precheck developers (@cloudbackup)
 extends_documentation_fragment:
-- cloudbackup.precheck.sqlserver
-- cloudbackup.precheck.results
+  - cloudbackup.precheck.sqlserver
+  - cloudbackup.precheck.results
 """
 
 EXAMPLES = r"""
@@ -40,15 +40,15 @@ EXAMPLES = r"""
 - name: Fail when sqlserver.conflicting_operation does not pass
   ansible.builtin.assert:
     that:
-    - result.summary.failed == 0
-    - result.summary.error == 0
+      - result.summary.failed == 0
+      - result.summary.error == 0
     fail_msg: '{{ result.msg }}'
 """
 
 RETURN = r"""
 check_results:
   description:
-  - The results of C(sqlserver.conflicting_operation), in the collection's result schema (C(docs/results.md)).
+    - The results of C(sqlserver.conflicting_operation), in the collection's result schema (C(docs/results.md)).
   returned: always
   type: list
   elements: dict

@@ -13,20 +13,20 @@ module: sqlserver_connection
 short_description: SQL Server instance reachable and login works
 version_added: 0.1.0
 description:
-- 'Connect (ODBC Driver 18/17 for SQL Server or FreeTDS) and log in within connect_timeout; report the version and
-  edition. Failures are classified: unreachable (refused, no route, DNS, browser), login_failed (18456, 18452, ...),
-  timeout, tls, driver_missing, permission. Older than SQL Server 2008 warns.'
-- 'Check item C(sqlserver.connection) (Azure:UserErrorOpeningSQLConnection). Its impact: all_operations.'
-- 'Permissions: CONNECT SQL (any enabled login) and access to master (through guest, by default).'
-- 'Versions: SQL Server 2008 and later (SERVERPROPERTY ProductVersion, Edition, EngineEdition; IsHadrEnabled from
-  2012, NULL before).'
-- The options of the other SQL Server check items are accepted and ignored.
-- To run several SQL Server items in one task (one connection), use M(cloudbackup.precheck.sqlserver_precheck).
+  - 'Connect (ODBC Driver 18/17 for SQL Server or FreeTDS) and log in within connect_timeout; report the version
+    and edition. Failures are classified: unreachable (refused, no route, DNS, browser), login_failed (18456, 18452,
+    ...), timeout, tls, driver_missing, permission. Older than SQL Server 2008 warns.'
+  - 'Check item C(sqlserver.connection) (Azure:UserErrorOpeningSQLConnection). Its impact: all_operations.'
+  - 'Permissions: CONNECT SQL (any enabled login) and access to master (through guest, by default).'
+  - 'Versions: SQL Server 2008 and later (SERVERPROPERTY ProductVersion, Edition, EngineEdition; IsHadrEnabled from
+    2012, NULL before).'
+  - The options of the other SQL Server check items are accepted and ignored.
+  - To run several SQL Server items in one task (one connection), use M(cloudbackup.precheck.sqlserver_precheck).
 author:
-- cloudbackup.precheck developers (@cloudbackup)
+  - cloudbackup.precheck developers (@cloudbackup)
 extends_documentation_fragment:
-- cloudbackup.precheck.sqlserver
-- cloudbackup.precheck.results
+  - cloudbackup.precheck.sqlserver
+  - cloudbackup.precheck.results
 """
 
 EXAMPLES = r"""
@@ -39,15 +39,15 @@ EXAMPLES = r"""
 - name: Fail when sqlserver.connection does not pass
   ansible.builtin.assert:
     that:
-    - result.summary.failed == 0
-    - result.summary.error == 0
+      - result.summary.failed == 0
+      - result.summary.error == 0
     fail_msg: '{{ result.msg }}'
 """
 
 RETURN = r"""
 check_results:
   description:
-  - The results of C(sqlserver.connection), in the collection's result schema (C(docs/results.md)).
+    - The results of C(sqlserver.connection), in the collection's result schema (C(docs/results.md)).
   returned: always
   type: list
   elements: dict

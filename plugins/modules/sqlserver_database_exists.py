@@ -13,19 +13,19 @@ module: sqlserver_database_exists
 short_description: The configured databases exist
 version_added: 0.1.0
 description:
-- Each name in the databases option is in sys.databases (exactly, or differing in case only, which passes with a
-  note); a missing one fails. Skipped when databases is empty.
-- 'Check item C(sqlserver.database_exists) (Azure:UserErrorSQLPODoesNotExist). Its impact: backup.'
-- 'Permissions: VIEW ANY DATABASE (granted to public by default); without it a name that is not visible is an error
-  (cause permission), never failed or passed.'
-- 'Versions: SQL Server 2008 and later (sys.databases).'
-- The options of the other SQL Server check items are accepted and ignored.
-- To run several SQL Server items in one task (one connection), use M(cloudbackup.precheck.sqlserver_precheck).
+  - Each name in the databases option is in sys.databases (exactly, or differing in case only, which passes with
+    a note); a missing one fails. Skipped when databases is empty.
+  - 'Check item C(sqlserver.database_exists) (Azure:UserErrorSQLPODoesNotExist). Its impact: backup.'
+  - 'Permissions: VIEW ANY DATABASE (granted to public by default); without it a name that is not visible is an
+    error (cause permission), never failed or passed.'
+  - 'Versions: SQL Server 2008 and later (sys.databases).'
+  - The options of the other SQL Server check items are accepted and ignored.
+  - To run several SQL Server items in one task (one connection), use M(cloudbackup.precheck.sqlserver_precheck).
 author:
-- cloudbackup.precheck developers (@cloudbackup)
+  - cloudbackup.precheck developers (@cloudbackup)
 extends_documentation_fragment:
-- cloudbackup.precheck.sqlserver
-- cloudbackup.precheck.results
+  - cloudbackup.precheck.sqlserver
+  - cloudbackup.precheck.results
 """
 
 EXAMPLES = r"""
@@ -39,15 +39,15 @@ EXAMPLES = r"""
 - name: Fail when sqlserver.database_exists does not pass
   ansible.builtin.assert:
     that:
-    - result.summary.failed == 0
-    - result.summary.error == 0
+      - result.summary.failed == 0
+      - result.summary.error == 0
     fail_msg: '{{ result.msg }}'
 """
 
 RETURN = r"""
 check_results:
   description:
-  - The results of C(sqlserver.database_exists), in the collection's result schema (C(docs/results.md)).
+    - The results of C(sqlserver.database_exists), in the collection's result schema (C(docs/results.md)).
   returned: always
   type: list
   elements: dict

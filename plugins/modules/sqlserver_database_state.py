@@ -13,24 +13,24 @@ module: sqlserver_database_state
 short_description: Databases are online and can be backed up
 version_added: 0.1.0
 description:
-- 'Per selected database (tempdb never): state_desc ONLINE passes; RESTORING, RECOVERING, RECOVERY_PENDING, SUSPECT,
-  EMERGENCY, OFFLINE, COPYING, OFFLINE_SECONDARY fail (a database mirroring mirror or an availability group secondary
-  is reported as such); ONLINE in STANDBY fails; READ_ONLY warns; snapshots are skipped. A databases_include pattern
-  that matches nothing warns.'
-- 'Check item C(sqlserver.database_state) (HBR:SQL_SERVER_DB_NOT_ONLINE). Its impact: backup, restore.'
-- 'Permissions: sys.databases shows every database only with VIEW ANY DATABASE (granted to public by default), ALTER
-  ANY DATABASE, CREATE DATABASE in master, or sysadmin; otherwise only master, tempdb and the login''s own databases,
-  which is reported as an error (cause permission). The mirroring role of a mirror database shows only to sysadmin;
-  availability group roles need VIEW SERVER STATE. Without them, the state is still judged.'
-- 'Versions: SQL Server 2008 and later (sys.databases state_desc, is_in_standby, is_read_only; sys.database_mirroring);
-  availability groups from SQL Server 2012 (sys.dm_hadr_database_replica_states).'
-- The options of the other SQL Server check items are accepted and ignored.
-- To run several SQL Server items in one task (one connection), use M(cloudbackup.precheck.sqlserver_precheck).
+  - 'Per selected database (tempdb never): state_desc ONLINE passes; RESTORING, RECOVERING, RECOVERY_PENDING, SUSPECT,
+    EMERGENCY, OFFLINE, COPYING, OFFLINE_SECONDARY fail (a database mirroring mirror or an availability group secondary
+    is reported as such); ONLINE in STANDBY fails; READ_ONLY warns; snapshots are skipped. A databases_include pattern
+    that matches nothing warns.'
+  - 'Check item C(sqlserver.database_state) (HBR:SQL_SERVER_DB_NOT_ONLINE). Its impact: backup, restore.'
+  - 'Permissions: sys.databases shows every database only with VIEW ANY DATABASE (granted to public by default),
+    ALTER ANY DATABASE, CREATE DATABASE in master, or sysadmin; otherwise only master, tempdb and the login''s own
+    databases, which is reported as an error (cause permission). The mirroring role of a mirror database shows only
+    to sysadmin; availability group roles need VIEW SERVER STATE. Without them, the state is still judged.'
+  - 'Versions: SQL Server 2008 and later (sys.databases state_desc, is_in_standby, is_read_only; sys.database_mirroring);
+    availability groups from SQL Server 2012 (sys.dm_hadr_database_replica_states).'
+  - The options of the other SQL Server check items are accepted and ignored.
+  - To run several SQL Server items in one task (one connection), use M(cloudbackup.precheck.sqlserver_precheck).
 author:
-- cloudbackup.precheck developers (@cloudbackup)
+  - cloudbackup.precheck developers (@cloudbackup)
 extends_documentation_fragment:
-- cloudbackup.precheck.sqlserver
-- cloudbackup.precheck.results
+  - cloudbackup.precheck.sqlserver
+  - cloudbackup.precheck.results
 """
 
 EXAMPLES = r"""
@@ -43,15 +43,15 @@ EXAMPLES = r"""
 - name: Fail when sqlserver.database_state does not pass
   ansible.builtin.assert:
     that:
-    - result.summary.failed == 0
-    - result.summary.error == 0
+      - result.summary.failed == 0
+      - result.summary.error == 0
     fail_msg: '{{ result.msg }}'
 """
 
 RETURN = r"""
 check_results:
   description:
-  - The results of C(sqlserver.database_state), in the collection's result schema (C(docs/results.md)).
+    - The results of C(sqlserver.database_state), in the collection's result schema (C(docs/results.md)).
   returned: always
   type: list
   elements: dict

@@ -13,22 +13,22 @@ module: sqlserver_file_path_length
 short_description: The restore file list fits Azure Backup's 20,000-byte limit
 version_added: 0.1.0
 description:
-- 'Per selected database, the byte length of the JSON file list [{"path","logicalName","isDir"}] that Azure Backup
-  builds from sys.master_files (compact, JSON-escaped, UTF-8): over file_list_limit_bytes (default 20000) warns
-  that a restore cannot choose target paths, naming the override file <db>.json in C:\Program Files\Azure Workload
-  Backup\bin\plugins\SQL*; from file_list_warn_percent (default 90) of the limit warns as close; the measured size
-  is reported.'
-- 'Check item C(sqlserver.file_path_length) (Azure:sql-troubleshoot#size-limit-for-files). Its impact: restore.'
-- 'Permissions: VIEW ANY DEFINITION (or CREATE DATABASE, ALTER ANY DATABASE) to see sys.master_files; without it
-  an error (cause permission).'
-- 'Versions: SQL Server 2008 and later (sys.master_files).'
-- The options of the other SQL Server check items are accepted and ignored.
-- To run several SQL Server items in one task (one connection), use M(cloudbackup.precheck.sqlserver_precheck).
+  - 'Per selected database, the byte length of the JSON file list [{"path","logicalName","isDir"}] that Azure Backup
+    builds from sys.master_files (compact, JSON-escaped, UTF-8): over file_list_limit_bytes (default 20000) warns
+    that a restore cannot choose target paths, naming the override file <db>.json in C:\Program Files\Azure Workload
+    Backup\bin\plugins\SQL*; from file_list_warn_percent (default 90) of the limit warns as close; the measured
+    size is reported.'
+  - 'Check item C(sqlserver.file_path_length) (Azure:sql-troubleshoot#size-limit-for-files). Its impact: restore.'
+  - 'Permissions: VIEW ANY DEFINITION (or CREATE DATABASE, ALTER ANY DATABASE) to see sys.master_files; without
+    it an error (cause permission).'
+  - 'Versions: SQL Server 2008 and later (sys.master_files).'
+  - The options of the other SQL Server check items are accepted and ignored.
+  - To run several SQL Server items in one task (one connection), use M(cloudbackup.precheck.sqlserver_precheck).
 author:
-- cloudbackup.precheck developers (@cloudbackup)
+  - cloudbackup.precheck developers (@cloudbackup)
 extends_documentation_fragment:
-- cloudbackup.precheck.sqlserver
-- cloudbackup.precheck.results
+  - cloudbackup.precheck.sqlserver
+  - cloudbackup.precheck.results
 """
 
 EXAMPLES = r"""
@@ -43,15 +43,15 @@ EXAMPLES = r"""
 - name: Fail when sqlserver.file_path_length does not pass
   ansible.builtin.assert:
     that:
-    - result.summary.failed == 0
-    - result.summary.error == 0
+      - result.summary.failed == 0
+      - result.summary.error == 0
     fail_msg: '{{ result.msg }}'
 """
 
 RETURN = r"""
 check_results:
   description:
-  - The results of C(sqlserver.file_path_length), in the collection's result schema (C(docs/results.md)).
+    - The results of C(sqlserver.file_path_length), in the collection's result schema (C(docs/results.md)).
   returned: always
   type: list
   elements: dict

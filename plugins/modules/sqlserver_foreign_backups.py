@@ -13,24 +13,24 @@ module: sqlserver_foreign_backups
 short_description: No other product takes log or full backups
 version_added: 0.1.0
 description:
-- 'msdb backup history of the last foreign_backup_window_hours (default 168), joined to the databases on database_guid
-  (so an earlier database of the same name does not count): non-copy-only backups to NUL fail; non-copy-only log
-  backups not taken by own_backup_users fail (they truncate the log, so the agent''s log chain breaks); non-copy-only
-  full backups by others fail when differential backups are planned (they move the differential base), else warn.
-  Copy-only backups and differentials are ignored. msdb writes the recovery model BULK-LOGGED with a hyphen; it
-  is reported as BULK_LOGGED.'
-- 'Check item C(sqlserver.foreign_backups) (Azure:UserErrorSQLLSNValidationFailure, Azure:UserErrorFileManipulationIsNotAllowedDuringBackup).
-  Its impact: log_backup, incremental_backup.'
-- 'Permissions: SELECT on msdb.dbo.backupset, backupmediafamily and backupmediaset (a user in msdb with db_datareader,
-  or sysadmin); sys.database_recovery_status rows need VIEW ANY DATABASE. Without them an error (cause permission).'
-- 'Versions: SQL Server 2008 and later (backupset.is_copy_only, database_guid, recovery_model; backupmediaset.software_name).'
-- The options of the other SQL Server check items are accepted and ignored.
-- To run several SQL Server items in one task (one connection), use M(cloudbackup.precheck.sqlserver_precheck).
+  - 'msdb backup history of the last foreign_backup_window_hours (default 168), joined to the databases on database_guid
+    (so an earlier database of the same name does not count): non-copy-only backups to NUL fail; non-copy-only log
+    backups not taken by own_backup_users fail (they truncate the log, so the agent''s log chain breaks); non-copy-only
+    full backups by others fail when differential backups are planned (they move the differential base), else warn.
+    Copy-only backups and differentials are ignored. msdb writes the recovery model BULK-LOGGED with a hyphen; it
+    is reported as BULK_LOGGED.'
+  - 'Check item C(sqlserver.foreign_backups) (Azure:UserErrorSQLLSNValidationFailure, Azure:UserErrorFileManipulationIsNotAllowedDuringBackup).
+    Its impact: log_backup, incremental_backup.'
+  - 'Permissions: SELECT on msdb.dbo.backupset, backupmediafamily and backupmediaset (a user in msdb with db_datareader,
+    or sysadmin); sys.database_recovery_status rows need VIEW ANY DATABASE. Without them an error (cause permission).'
+  - 'Versions: SQL Server 2008 and later (backupset.is_copy_only, database_guid, recovery_model; backupmediaset.software_name).'
+  - The options of the other SQL Server check items are accepted and ignored.
+  - To run several SQL Server items in one task (one connection), use M(cloudbackup.precheck.sqlserver_precheck).
 author:
-- cloudbackup.precheck developers (@cloudbackup)
+  - cloudbackup.precheck developers (@cloudbackup)
 extends_documentation_fragment:
-- cloudbackup.precheck.sqlserver
-- cloudbackup.precheck.results
+  - cloudbackup.precheck.sqlserver
+  - cloudbackup.precheck.results
 """
 
 EXAMPLES = r"""
@@ -45,15 +45,15 @@ EXAMPLES = r"""
 - name: Fail when sqlserver.foreign_backups does not pass
   ansible.builtin.assert:
     that:
-    - result.summary.failed == 0
-    - result.summary.error == 0
+      - result.summary.failed == 0
+      - result.summary.error == 0
     fail_msg: '{{ result.msg }}'
 """
 
 RETURN = r"""
 check_results:
   description:
-  - The results of C(sqlserver.foreign_backups), in the collection's result schema (C(docs/results.md)).
+    - The results of C(sqlserver.foreign_backups), in the collection's result schema (C(docs/results.md)).
   returned: always
   type: list
   elements: dict

@@ -13,20 +13,22 @@ module: sqlserver_full_backup_base
 short_description: A full backup exists for log and differential backups to build on
 version_added: 0.1.0
 description:
-- 'Per selected ONLINE database (master, snapshots skipped): FULL or BULK_LOGGED with log backups planned and sys.database_recovery_status.last_log_backup_lsn
-  NULL fails (no full backup since it entered that model); differential backups planned and no data file with sys.master_files.differential_base_lsn
-  fails (never a full backup). What cannot be seen warns.'
-- 'Check item C(sqlserver.full_backup_base) (Azure:UserErrorParentFullBackupMissing). Its impact: log_backup, incremental_backup.'
-- 'Permissions: VIEW ANY DATABASE (sys.database_recovery_status) and VIEW ANY DEFINITION (sys.master_files); without
-  the latter a warning naming it.'
-- 'Versions: SQL Server 2008 and later (sys.database_recovery_status.last_log_backup_lsn, sys.master_files.differential_base_lsn).'
-- The options of the other SQL Server check items are accepted and ignored.
-- To run several SQL Server items in one task (one connection), use M(cloudbackup.precheck.sqlserver_precheck).
+  - 'Per selected ONLINE database (master, snapshots skipped): FULL or BULK_LOGGED with log backups planned and
+    sys.database_recovery_status.last_log_backup_lsn NULL fails (no full backup since it entered that model); differential
+    backups planned and no data file with sys.master_files.differential_base_lsn fails (never a full backup). What
+    cannot be seen warns.'
+  - 'Check item C(sqlserver.full_backup_base) (Azure:UserErrorParentFullBackupMissing). Its impact: log_backup,
+    incremental_backup.'
+  - 'Permissions: VIEW ANY DATABASE (sys.database_recovery_status) and VIEW ANY DEFINITION (sys.master_files); without
+    the latter a warning naming it.'
+  - 'Versions: SQL Server 2008 and later (sys.database_recovery_status.last_log_backup_lsn, sys.master_files.differential_base_lsn).'
+  - The options of the other SQL Server check items are accepted and ignored.
+  - To run several SQL Server items in one task (one connection), use M(cloudbackup.precheck.sqlserver_precheck).
 author:
-- cloudbackup.precheck developers (@cloudbackup)
+  - cloudbackup.precheck developers (@cloudbackup)
 extends_documentation_fragment:
-- cloudbackup.precheck.sqlserver
-- cloudbackup.precheck.results
+  - cloudbackup.precheck.sqlserver
+  - cloudbackup.precheck.results
 """
 
 EXAMPLES = r"""
@@ -39,15 +41,15 @@ EXAMPLES = r"""
 - name: Fail when sqlserver.full_backup_base does not pass
   ansible.builtin.assert:
     that:
-    - result.summary.failed == 0
-    - result.summary.error == 0
+      - result.summary.failed == 0
+      - result.summary.error == 0
     fail_msg: '{{ result.msg }}'
 """
 
 RETURN = r"""
 check_results:
   description:
-  - The results of C(sqlserver.full_backup_base), in the collection's result schema (C(docs/results.md)).
+    - The results of C(sqlserver.full_backup_base), in the collection's result schema (C(docs/results.md)).
   returned: always
   type: list
   elements: dict

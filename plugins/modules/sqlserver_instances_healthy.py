@@ -13,22 +13,22 @@ module: sqlserver_instances_healthy
 short_description: Every SQL Server instance of the host answers
 version_added: 0.1.0
 description:
-- This instance and each of peer_instances (the other instances configured on the same host; the role passes them
-  to the first instance of the host) are probed at once with TCP (after a SQL Server Browser lookup for a named
-  instance) and a TDS pre-login, without a login, within connect_timeout. One that does not answer fails, naming
-  it, with the whitelistedInstancesForInquiry workaround of ExtensionSettingsOverrides.json. Skipped when peer_instances
-  is empty.
-- 'Check item C(sqlserver.instances_healthy) (Azure:sql-troubleshoot#faulty-instance-in-a-vm-with-multiple-sql-server-instances).
-  Its impact: restore.'
-- 'Permissions: None (no login; TCP to each instance''s port and UDP 1434 for named instances).'
-- 'Versions: Any SQL Server version (TDS pre-login).'
-- The options of the other SQL Server check items are accepted and ignored.
-- To run several SQL Server items in one task (one connection), use M(cloudbackup.precheck.sqlserver_precheck).
+  - This instance and each of peer_instances (the other instances configured on the same host; the role passes them
+    to the first instance of the host) are probed at once with TCP (after a SQL Server Browser lookup for a named
+    instance) and a TDS pre-login, without a login, within connect_timeout. One that does not answer fails, naming
+    it, with the whitelistedInstancesForInquiry workaround of ExtensionSettingsOverrides.json. Skipped when peer_instances
+    is empty.
+  - 'Check item C(sqlserver.instances_healthy) (Azure:sql-troubleshoot#faulty-instance-in-a-vm-with-multiple-sql-server-instances).
+    Its impact: restore.'
+  - 'Permissions: None (no login; TCP to each instance''s port and UDP 1434 for named instances).'
+  - 'Versions: Any SQL Server version (TDS pre-login).'
+  - The options of the other SQL Server check items are accepted and ignored.
+  - To run several SQL Server items in one task (one connection), use M(cloudbackup.precheck.sqlserver_precheck).
 author:
-- cloudbackup.precheck developers (@cloudbackup)
+  - cloudbackup.precheck developers (@cloudbackup)
 extends_documentation_fragment:
-- cloudbackup.precheck.sqlserver
-- cloudbackup.precheck.results
+  - cloudbackup.precheck.sqlserver
+  - cloudbackup.precheck.results
 """
 
 EXAMPLES = r"""
@@ -42,15 +42,15 @@ EXAMPLES = r"""
 - name: Fail when sqlserver.instances_healthy does not pass
   ansible.builtin.assert:
     that:
-    - result.summary.failed == 0
-    - result.summary.error == 0
+      - result.summary.failed == 0
+      - result.summary.error == 0
     fail_msg: '{{ result.msg }}'
 """
 
 RETURN = r"""
 check_results:
   description:
-  - The results of C(sqlserver.instances_healthy), in the collection's result schema (C(docs/results.md)).
+    - The results of C(sqlserver.instances_healthy), in the collection's result schema (C(docs/results.md)).
   returned: always
   type: list
   elements: dict

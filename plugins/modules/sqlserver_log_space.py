@@ -13,23 +13,24 @@ module: sqlserver_log_space
 short_description: The transaction log has room for the backup
 version_added: 0.1.0
 description:
-- 'Per selected ONLINE database, log used percent: from log_space_fail_percent (default 90) fails when no log file
-  can grow (autogrowth off, or at max_size, from sys.master_files) and warns when it can; from log_space_warn_percent
-  (default 75) warns. log_reuse_wait_desc is reported and picks the remediation. Usage comes from sys.dm_db_log_stats
-  (active / total log size) where it exists, else from the performance counters Log File(s) Used Size (KB) / Log
-  File(s) Size (KB); DBCC is never run.'
-- 'Check item C(sqlserver.log_space) (Azure:UserErrorBackupFailedAsTransactionLogIsFull). Its impact: backup, log_backup.'
-- 'Permissions: VIEW SERVER STATE (SQL Server 2022 and later: VIEW SERVER PERFORMANCE STATE) for either source;
-  VIEW ANY DEFINITION to see whether the log can grow. Without them an error (cause permission).'
-- 'Versions: sys.dm_db_log_stats from SQL Server 2016 SP2 (13.0.5026) and 2017; SQL Server 2008 to 2016 SP1 through
-  sys.dm_os_performance_counters.'
-- The options of the other SQL Server check items are accepted and ignored.
-- To run several SQL Server items in one task (one connection), use M(cloudbackup.precheck.sqlserver_precheck).
+  - 'Per selected ONLINE database, log used percent: from log_space_fail_percent (default 90) fails when no log
+    file can grow (autogrowth off, or at max_size, from sys.master_files) and warns when it can; from log_space_warn_percent
+    (default 75) warns. log_reuse_wait_desc is reported and picks the remediation. Usage comes from sys.dm_db_log_stats
+    (active / total log size) where it exists, else from the performance counters Log File(s) Used Size (KB) / Log
+    File(s) Size (KB); DBCC is never run.'
+  - 'Check item C(sqlserver.log_space) (Azure:UserErrorBackupFailedAsTransactionLogIsFull). Its impact: backup,
+    log_backup.'
+  - 'Permissions: VIEW SERVER STATE (SQL Server 2022 and later: VIEW SERVER PERFORMANCE STATE) for either source;
+    VIEW ANY DEFINITION to see whether the log can grow. Without them an error (cause permission).'
+  - 'Versions: sys.dm_db_log_stats from SQL Server 2016 SP2 (13.0.5026) and 2017; SQL Server 2008 to 2016 SP1 through
+    sys.dm_os_performance_counters.'
+  - The options of the other SQL Server check items are accepted and ignored.
+  - To run several SQL Server items in one task (one connection), use M(cloudbackup.precheck.sqlserver_precheck).
 author:
-- cloudbackup.precheck developers (@cloudbackup)
+  - cloudbackup.precheck developers (@cloudbackup)
 extends_documentation_fragment:
-- cloudbackup.precheck.sqlserver
-- cloudbackup.precheck.results
+  - cloudbackup.precheck.sqlserver
+  - cloudbackup.precheck.results
 """
 
 EXAMPLES = r"""
@@ -44,15 +45,15 @@ EXAMPLES = r"""
 - name: Fail when sqlserver.log_space does not pass
   ansible.builtin.assert:
     that:
-    - result.summary.failed == 0
-    - result.summary.error == 0
+      - result.summary.failed == 0
+      - result.summary.error == 0
     fail_msg: '{{ result.msg }}'
 """
 
 RETURN = r"""
 check_results:
   description:
-  - The results of C(sqlserver.log_space), in the collection's result schema (C(docs/results.md)).
+    - The results of C(sqlserver.log_space), in the collection's result schema (C(docs/results.md)).
   returned: always
   type: list
   elements: dict

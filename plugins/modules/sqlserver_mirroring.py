@@ -13,20 +13,21 @@ module: sqlserver_mirroring
 short_description: No database takes part in database mirroring
 version_added: 0.1.0
 description:
-- Per selected database, a row of sys.database_mirroring with mirroring_guid set (principal or mirror) fails with
-  ALTER DATABASE ... SET PARTNER OFF. A RESTORING database whose role the login cannot see (a mirror's values show
-  only to sysadmin) warns.
-- 'Check item C(sqlserver.mirroring) (Azure:UserErrorOperationNotAllowedDatabaseMirroringEnabled). Its impact: backup.'
-- 'Permissions: VIEW ANY DATABASE to see principals; sysadmin to see a mirror database''s values (otherwise a RESTORING
-  database warns).'
-- 'Versions: SQL Server 2008 and later (sys.database_mirroring; deprecated but present up to SQL Server 2022).'
-- The options of the other SQL Server check items are accepted and ignored.
-- To run several SQL Server items in one task (one connection), use M(cloudbackup.precheck.sqlserver_precheck).
+  - Per selected database, a row of sys.database_mirroring with mirroring_guid set (principal or mirror) fails with
+    ALTER DATABASE ... SET PARTNER OFF. A RESTORING database whose role the login cannot see (a mirror's values
+    show only to sysadmin) warns.
+  - 'Check item C(sqlserver.mirroring) (Azure:UserErrorOperationNotAllowedDatabaseMirroringEnabled). Its impact:
+    backup.'
+  - 'Permissions: VIEW ANY DATABASE to see principals; sysadmin to see a mirror database''s values (otherwise a
+    RESTORING database warns).'
+  - 'Versions: SQL Server 2008 and later (sys.database_mirroring; deprecated but present up to SQL Server 2022).'
+  - The options of the other SQL Server check items are accepted and ignored.
+  - To run several SQL Server items in one task (one connection), use M(cloudbackup.precheck.sqlserver_precheck).
 author:
-- cloudbackup.precheck developers (@cloudbackup)
+  - cloudbackup.precheck developers (@cloudbackup)
 extends_documentation_fragment:
-- cloudbackup.precheck.sqlserver
-- cloudbackup.precheck.results
+  - cloudbackup.precheck.sqlserver
+  - cloudbackup.precheck.results
 """
 
 EXAMPLES = r"""
@@ -39,15 +40,15 @@ EXAMPLES = r"""
 - name: Fail when sqlserver.mirroring does not pass
   ansible.builtin.assert:
     that:
-    - result.summary.failed == 0
-    - result.summary.error == 0
+      - result.summary.failed == 0
+      - result.summary.error == 0
     fail_msg: '{{ result.msg }}'
 """
 
 RETURN = r"""
 check_results:
   description:
-  - The results of C(sqlserver.mirroring), in the collection's result schema (C(docs/results.md)).
+    - The results of C(sqlserver.mirroring), in the collection's result schema (C(docs/results.md)).
   returned: always
   type: list
   elements: dict

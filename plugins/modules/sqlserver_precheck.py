@@ -13,22 +13,22 @@ module: sqlserver_precheck
 short_description: Run the SQL Server check items of a backup precheck in one task
 version_added: 0.1.0
 description:
-- Connects once to one SQL Server instance and runs a selection of the SQL Server check items over that connection,
-  reading each data set (server properties, C(sys.databases), ...) once.
-- Data sets that several items use (C(sys.databases), C(sys.database_recovery_status), C(sys.master_files), ...)
-  are read once per run; every statement is a C(SELECT).
-- The items are C(sqlserver.connection), C(sqlserver.recovery_model), C(sqlserver.database_state), C(sqlserver.sysadmin),
-  C(sqlserver.conflicting_operation), C(sqlserver.foreign_backups), C(sqlserver.full_backup_base), C(sqlserver.log_space),
-  C(sqlserver.mirroring), C(sqlserver.availability_group), C(sqlserver.tde_certificate), C(sqlserver.file_path_length),
-  C(sqlserver.database_exists), C(sqlserver.restore_target), C(sqlserver.instances_healthy).
-- This is the module the role C(cloudbackup.precheck.precheck) uses (variable C(cloudbackup_precheck_sqlserver_instances)),
-  one task per instance. Each item also has a module of its own, for example M(cloudbackup.precheck.sqlserver_instances_healthy).
+  - Connects once to one SQL Server instance and runs a selection of the SQL Server check items over that connection,
+    reading each data set (server properties, C(sys.databases), ...) once.
+  - Data sets that several items use (C(sys.databases), C(sys.database_recovery_status), C(sys.master_files), ...)
+    are read once per run; every statement is a C(SELECT).
+  - The items are C(sqlserver.connection), C(sqlserver.recovery_model), C(sqlserver.database_state), C(sqlserver.sysadmin),
+    C(sqlserver.conflicting_operation), C(sqlserver.foreign_backups), C(sqlserver.full_backup_base), C(sqlserver.log_space),
+    C(sqlserver.mirroring), C(sqlserver.availability_group), C(sqlserver.tde_certificate), C(sqlserver.file_path_length),
+    C(sqlserver.database_exists), C(sqlserver.restore_target), C(sqlserver.instances_healthy).
+  - This is the module the role C(cloudbackup.precheck.precheck) uses (variable C(cloudbackup_precheck_sqlserver_instances)),
+    one task per instance. Each item also has a module of its own, for example M(cloudbackup.precheck.sqlserver_instances_healthy).
 author:
-- cloudbackup.precheck developers (@cloudbackup)
+  - cloudbackup.precheck developers (@cloudbackup)
 extends_documentation_fragment:
-- cloudbackup.precheck.sqlserver
-- cloudbackup.precheck.selection
-- cloudbackup.precheck.results
+  - cloudbackup.precheck.sqlserver
+  - cloudbackup.precheck.selection
+  - cloudbackup.precheck.results
 """
 
 EXAMPLES = r"""
@@ -85,7 +85,7 @@ EXAMPLES = r"""
 RETURN = r"""
 check_results:
   description:
-  - One result per check item and target, in the collection's result schema (C(docs/results.md)).
+    - One result per check item and target, in the collection's result schema (C(docs/results.md)).
   returned: always
   type: list
   elements: dict

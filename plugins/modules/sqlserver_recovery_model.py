@@ -13,23 +13,23 @@ module: sqlserver_recovery_model
 short_description: Recovery model supports the planned backup types
 version_added: 0.1.0
 description:
-- 'Per selected database (tempdb never; snapshots skipped), against backup_types: SIMPLE with log backups planned
-  fails; master takes full backups only (planned differential or log backups of master are converted to full by
-  HBR: warning); BULK_LOGGED with log backups planned warns (no point-in-time restore within a log backup holding
-  minimally logged operations); otherwise passes.'
-- 'Check item C(sqlserver.recovery_model) (HBR:SQL_SERVER_DB_IN_SIMPLE_RECOVERY_MODE, Azure:UserErrorSQLPODoesNotSupportBackupType).
-  Its impact: log_backup, incremental_backup.'
-- 'Permissions: sys.databases shows every database only with VIEW ANY DATABASE (granted to public by default), ALTER
-  ANY DATABASE, CREATE DATABASE in master, or sysadmin; otherwise only master, tempdb and the login''s own databases,
-  which is reported as an error (cause permission).'
-- 'Versions: SQL Server 2008 and later (sys.databases recovery_model_desc, source_database_id).'
-- The options of the other SQL Server check items are accepted and ignored.
-- To run several SQL Server items in one task (one connection), use M(cloudbackup.precheck.sqlserver_precheck).
+  - 'Per selected database (tempdb never; snapshots skipped), against backup_types: SIMPLE with log backups planned
+    fails; master takes full backups only (planned differential or log backups of master are converted to full by
+    HBR: warning); BULK_LOGGED with log backups planned warns (no point-in-time restore within a log backup holding
+    minimally logged operations); otherwise passes.'
+  - 'Check item C(sqlserver.recovery_model) (HBR:SQL_SERVER_DB_IN_SIMPLE_RECOVERY_MODE, Azure:UserErrorSQLPODoesNotSupportBackupType).
+    Its impact: log_backup, incremental_backup.'
+  - 'Permissions: sys.databases shows every database only with VIEW ANY DATABASE (granted to public by default),
+    ALTER ANY DATABASE, CREATE DATABASE in master, or sysadmin; otherwise only master, tempdb and the login''s own
+    databases, which is reported as an error (cause permission).'
+  - 'Versions: SQL Server 2008 and later (sys.databases recovery_model_desc, source_database_id).'
+  - The options of the other SQL Server check items are accepted and ignored.
+  - To run several SQL Server items in one task (one connection), use M(cloudbackup.precheck.sqlserver_precheck).
 author:
-- cloudbackup.precheck developers (@cloudbackup)
+  - cloudbackup.precheck developers (@cloudbackup)
 extends_documentation_fragment:
-- cloudbackup.precheck.sqlserver
-- cloudbackup.precheck.results
+  - cloudbackup.precheck.sqlserver
+  - cloudbackup.precheck.results
 """
 
 EXAMPLES = r"""
@@ -42,15 +42,15 @@ EXAMPLES = r"""
 - name: Fail when sqlserver.recovery_model does not pass
   ansible.builtin.assert:
     that:
-    - result.summary.failed == 0
-    - result.summary.error == 0
+      - result.summary.failed == 0
+      - result.summary.error == 0
     fail_msg: '{{ result.msg }}'
 """
 
 RETURN = r"""
 check_results:
   description:
-  - The results of C(sqlserver.recovery_model), in the collection's result schema (C(docs/results.md)).
+    - The results of C(sqlserver.recovery_model), in the collection's result schema (C(docs/results.md)).
   returned: always
   type: list
   elements: dict

@@ -13,20 +13,20 @@ module: sqlserver_restore_target
 short_description: No same-name database on a restore target
 version_added: 0.1.0
 description:
-- With restore_target true, each name in restore_databases must not exist on the instance (case-insensitive) unless
-  overwrite is true; a same-name database fails. restore_target true with no restore_databases warns. Skipped when
-  restore_target is false.
-- 'Check item C(sqlserver.restore_target) (Azure:UserErrorCannotRestoreExistingDBWithoutForceOverwrite). Its impact:
-  restore.'
-- 'Permissions: VIEW ANY DATABASE; without it an error (cause permission).'
-- 'Versions: SQL Server 2008 and later (sys.databases).'
-- The options of the other SQL Server check items are accepted and ignored.
-- To run several SQL Server items in one task (one connection), use M(cloudbackup.precheck.sqlserver_precheck).
+  - With restore_target true, each name in restore_databases must not exist on the instance (case-insensitive) unless
+    overwrite is true; a same-name database fails. restore_target true with no restore_databases warns. Skipped
+    when restore_target is false.
+  - 'Check item C(sqlserver.restore_target) (Azure:UserErrorCannotRestoreExistingDBWithoutForceOverwrite). Its impact:
+    restore.'
+  - 'Permissions: VIEW ANY DATABASE; without it an error (cause permission).'
+  - 'Versions: SQL Server 2008 and later (sys.databases).'
+  - The options of the other SQL Server check items are accepted and ignored.
+  - To run several SQL Server items in one task (one connection), use M(cloudbackup.precheck.sqlserver_precheck).
 author:
-- cloudbackup.precheck developers (@cloudbackup)
+  - cloudbackup.precheck developers (@cloudbackup)
 extends_documentation_fragment:
-- cloudbackup.precheck.sqlserver
-- cloudbackup.precheck.results
+  - cloudbackup.precheck.sqlserver
+  - cloudbackup.precheck.results
 """
 
 EXAMPLES = r"""
@@ -41,15 +41,15 @@ EXAMPLES = r"""
 - name: Fail when sqlserver.restore_target does not pass
   ansible.builtin.assert:
     that:
-    - result.summary.failed == 0
-    - result.summary.error == 0
+      - result.summary.failed == 0
+      - result.summary.error == 0
     fail_msg: '{{ result.msg }}'
 """
 
 RETURN = r"""
 check_results:
   description:
-  - The results of C(sqlserver.restore_target), in the collection's result schema (C(docs/results.md)).
+    - The results of C(sqlserver.restore_target), in the collection's result schema (C(docs/results.md)).
   returned: always
   type: list
   elements: dict

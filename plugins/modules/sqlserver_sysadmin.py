@@ -13,20 +13,21 @@ module: sqlserver_sysadmin
 short_description: The backup login is a sysadmin
 version_added: 0.1.0
 description:
-- 'IS_SRVROLEMEMBER(''sysadmin'') is 1 for the login the backup agent uses: backup_login if set (bound as a parameter),
-  else the login of the connection. 0 fails with the ALTER SERVER ROLE statement (sp_addsrvrolemember before 2012);
-  NULL (unknown login, or membership not visible) warns.'
-- 'Check item C(sqlserver.sysadmin) (Azure:UserErrorSQLNoSysadminMembership). Its impact: all_operations.'
-- 'Permissions: None for the login of the connection. For another backup_login, the checking login must see its
-  role membership (VIEW ANY DEFINITION or sysadmin), otherwise the result is a warning.'
-- 'Versions: SQL Server 2008 and later (ALTER SERVER ROLE from 2012; the remediation uses sp_addsrvrolemember before).'
-- The options of the other SQL Server check items are accepted and ignored.
-- To run several SQL Server items in one task (one connection), use M(cloudbackup.precheck.sqlserver_precheck).
+  - 'IS_SRVROLEMEMBER(''sysadmin'') is 1 for the login the backup agent uses: backup_login if set (bound as a parameter),
+    else the login of the connection. 0 fails with the ALTER SERVER ROLE statement (sp_addsrvrolemember before 2012);
+    NULL (unknown login, or membership not visible) warns.'
+  - 'Check item C(sqlserver.sysadmin) (Azure:UserErrorSQLNoSysadminMembership). Its impact: all_operations.'
+  - 'Permissions: None for the login of the connection. For another backup_login, the checking login must see its
+    role membership (VIEW ANY DEFINITION or sysadmin), otherwise the result is a warning.'
+  - 'Versions: SQL Server 2008 and later (ALTER SERVER ROLE from 2012; the remediation uses sp_addsrvrolemember
+    before).'
+  - The options of the other SQL Server check items are accepted and ignored.
+  - To run several SQL Server items in one task (one connection), use M(cloudbackup.precheck.sqlserver_precheck).
 author:
-- cloudbackup.precheck developers (@cloudbackup)
+  - cloudbackup.precheck developers (@cloudbackup)
 extends_documentation_fragment:
-- cloudbackup.precheck.sqlserver
-- cloudbackup.precheck.results
+  - cloudbackup.precheck.sqlserver
+  - cloudbackup.precheck.results
 """
 
 EXAMPLES = r"""
@@ -39,15 +40,15 @@ EXAMPLES = r"""
 - name: Fail when sqlserver.sysadmin does not pass
   ansible.builtin.assert:
     that:
-    - result.summary.failed == 0
-    - result.summary.error == 0
+      - result.summary.failed == 0
+      - result.summary.error == 0
     fail_msg: '{{ result.msg }}'
 """
 
 RETURN = r"""
 check_results:
   description:
-  - The results of C(sqlserver.sysadmin), in the collection's result schema (C(docs/results.md)).
+    - The results of C(sqlserver.sysadmin), in the collection's result schema (C(docs/results.md)).
   returned: always
   type: list
   elements: dict

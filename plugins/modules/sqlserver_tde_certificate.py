@@ -13,23 +13,23 @@ module: sqlserver_tde_certificate
 short_description: TDE certificates are present and backed up
 version_added: 0.1.0
 description:
-- 'Per selected TDE database (sys.dm_database_encryption_keys): a transitional encryption_state (2, 4, 5, 6) fails;
-  its certificate missing from master.sys.certificates fails; a certificate whose private key was never backed up
-  (pvt_key_last_backup_date NULL) fails; an asymmetric (EKM) encryptor warns. On a restore_target, each of source_certificate_thumbprints
-  must be in master with its private key.'
-- 'Check item C(sqlserver.tde_certificate) (Azure:UserErrorCannotFindServerCertificateWithThumbprint). Its impact:
-  backup, restore.'
-- 'Permissions: VIEW SERVER STATE (sys.dm_database_encryption_keys) and VIEW ANY DEFINITION (sys.certificates in
-  master); without them an error (cause permission) when a database is encrypted or a thumbprint is to be found.'
-- 'Versions: SQL Server 2008 and later (TDE: Enterprise and Developer editions, Standard from 2019; encryptor_type
-  read from 2012).'
-- The options of the other SQL Server check items are accepted and ignored.
-- To run several SQL Server items in one task (one connection), use M(cloudbackup.precheck.sqlserver_precheck).
+  - 'Per selected TDE database (sys.dm_database_encryption_keys): a transitional encryption_state (2, 4, 5, 6) fails;
+    its certificate missing from master.sys.certificates fails; a certificate whose private key was never backed
+    up (pvt_key_last_backup_date NULL) fails; an asymmetric (EKM) encryptor warns. On a restore_target, each of
+    source_certificate_thumbprints must be in master with its private key.'
+  - 'Check item C(sqlserver.tde_certificate) (Azure:UserErrorCannotFindServerCertificateWithThumbprint). Its impact:
+    backup, restore.'
+  - 'Permissions: VIEW SERVER STATE (sys.dm_database_encryption_keys) and VIEW ANY DEFINITION (sys.certificates
+    in master); without them an error (cause permission) when a database is encrypted or a thumbprint is to be found.'
+  - 'Versions: SQL Server 2008 and later (TDE: Enterprise and Developer editions, Standard from 2019; encryptor_type
+    read from 2012).'
+  - The options of the other SQL Server check items are accepted and ignored.
+  - To run several SQL Server items in one task (one connection), use M(cloudbackup.precheck.sqlserver_precheck).
 author:
-- cloudbackup.precheck developers (@cloudbackup)
+  - cloudbackup.precheck developers (@cloudbackup)
 extends_documentation_fragment:
-- cloudbackup.precheck.sqlserver
-- cloudbackup.precheck.results
+  - cloudbackup.precheck.sqlserver
+  - cloudbackup.precheck.results
 """
 
 EXAMPLES = r"""
@@ -43,15 +43,15 @@ EXAMPLES = r"""
 - name: Fail when sqlserver.tde_certificate does not pass
   ansible.builtin.assert:
     that:
-    - result.summary.failed == 0
-    - result.summary.error == 0
+      - result.summary.failed == 0
+      - result.summary.error == 0
     fail_msg: '{{ result.msg }}'
 """
 
 RETURN = r"""
 check_results:
   description:
-  - The results of C(sqlserver.tde_certificate), in the collection's result schema (C(docs/results.md)).
+    - The results of C(sqlserver.tde_certificate), in the collection's result schema (C(docs/results.md)).
   returned: always
   type: list
   elements: dict

@@ -10,6 +10,8 @@ import xml.etree.ElementTree as ET
 
 import yaml
 
+import contract
+
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 VENV_BIN = os.path.dirname(sys.executable)
 
@@ -24,6 +26,7 @@ class Run:
         self.report = self._load(report_dir / "precheck.json", json.load)
         self.junit = self._load(report_dir / "precheck-junit.xml", lambda f: ET.parse(f).getroot())
         self.markdown = self._load(report_dir / "precheck.md", lambda f: f.read())
+        contract.record(self.report)
 
     @staticmethod
     def _load(path, reader):

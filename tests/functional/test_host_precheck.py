@@ -163,3 +163,25 @@ def test_wrong_type_in_a_role_variable_names_the_variable(tmp_path):
     assert run.rc == 2, run
     assert "cloudbackup_precheck_block_on" in run.stdout and "everything" in run.stdout
     assert run.report["hosts"]["localhost"]["verdict"] == "not_evaluated"
+
+
+def test_word_size_of_the_machine_and_of_a_32_bit_userspace(tmp_path):
+    """host.arch_64bit on this (64-bit) machine passes; pointed at an ELF32 executable, as in a mounted
+    32-bit image, it fails and the gate blocks the host; at a file that is no executable, it warns."""
+    elf32 = tmp_path / "sh32"
+    elf32.write_bytes(b"\x7fELF\x01\x01\x01" + b"\x00" * 57)
+    script = tmp_path / "script"
+    script.write_text("#!/bin/sh\n")
+    runs = {}
+    for name, binary in (("native", "/bin/sh"), ("elf32", str(elf32)), ("not_elf", str(script))):
+        (tmp_path / name).mkdir()
+        runs[name] = run_playbook(tmp_path / name, local_inventory(
+            cloudbackup_precheck_host_checks=["arch_64bit"], cloudbackup_precheck_userspace_binary=binary))
+    native = runs["native"].result("host.arch_64bit")
+    assert runs["native"].rc == 0 and native["status"] == "passed", runs["native"]
+    assert native["code"] == "host.arch_64bit/passed" and "is 64-bit" in native["message"]
+    failed = runs["elf32"].result("host.arch_64bit")
+    assert runs["elf32"].rc == 2 and failed["status"] == "failed" and failed["code"] == "host.arch_64bit/userspace_32bit"
+    assert "32-bit userspace" in failed["message"] and "host.arch_64bit" in runs["elf32"].stdout
+    unknown = runs["not_elf"].result("host.arch_64bit")
+    assert runs["not_elf"].rc == 0 and unknown["status"] == "warning" and "not a readable ELF" in unknown["message"]

@@ -104,8 +104,9 @@ def fleet(tmp_path_factory):
             srv.stop()
 
 
-def label(srv, host="127.0.0.1"):
-    return "%s:%d" % (host, srv.port)
+def label(name, srv, host="127.0.0.1"):
+    """The target of an instance the role checks: its `name`, then its address."""
+    return "%s (%s:%d)" % (name, host, srv.port)
 
 
 def assert_visible(run, host, check_id, target, status, *fragments):
@@ -128,7 +129,7 @@ def assert_visible(run, host, check_id, target, status, *fragments):
 
 def test_healthy_instance_passes_and_the_host_is_ready(fleet):
     run, servers = fleet
-    where = label(servers["healthy"])
+    where = label("prod", servers["healthy"])
     connection = assert_visible(run, "sql_healthy", "sqlserver.connection", where, "passed",
                                 "SQL Server 2019 15.0.4298.1", "Standard Edition", "driver FreeTDS", "'%s'" % USER)
     assert connection["details"]["driver"] == "FreeTDS" and connection["duration_ms"] < 5000
@@ -149,7 +150,7 @@ def test_healthy_instance_passes_and_the_host_is_ready(fleet):
 
 def test_master_with_differential_backups_planned_warns(fleet):
     run, servers = fleet
-    where = label(servers["healthy"], "localhost")
+    where = label("prod-diff", servers["healthy"], "localhost")
     result = assert_visible(run, "sql_healthy", "sqlserver.recovery_model", where + "/master", "warning",
                             "[master]", "the planned differential backups of master run as full backups",
                             "Plan only full backups for master")
@@ -164,7 +165,7 @@ def test_master_with_differential_backups_planned_warns(fleet):
 
 def test_simple_database_with_log_backups_planned_fails_with_the_alter_statement(fleet):
     run, servers = fleet
-    where = label(servers["findings"])
+    where = label("findings", servers["findings"])
     assert_visible(run, "sql_findings", "sqlserver.recovery_model", where + "/Simple Sales", "failed",
                    "Database [Simple Sales]", "SIMPLE recovery model", "log backups are impossible",
                    "ALTER DATABASE [Simple Sales] SET RECOVERY FULL; then take a full backup of [Simple Sales]")
@@ -186,7 +187,7 @@ def test_simple_database_with_log_backups_planned_fails_with_the_alter_statement
 ])
 def test_databases_that_are_not_online_fail_with_state_and_fix(fleet, database, state, fix):
     run, servers = fleet
-    target = "%s/%s" % (label(servers["findings"]), database)
+    target = "%s/%s" % (label("findings", servers["findings"]), database)
     result = assert_visible(run, "sql_findings", "sqlserver.database_state", target, "failed", "Database [%s]" % database.replace("]", "]]"), state, fix)
     assert result["details"]["state"] == state
     assert result["impact"] == ["backup", "restore"] and result["references"] == ["HBR:SQL_SERVER_DB_NOT_ONLINE"]
@@ -194,7 +195,7 @@ def test_databases_that_are_not_online_fail_with_state_and_fix(fleet, database, 
 
 def test_mirror_secondary_standby_and_read_only_are_reported_as_such(fleet):
     run, servers = fleet
-    where = label(servers["findings"])
+    where = label("findings", servers["findings"])
     assert_visible(run, "sql_findings", "sqlserver.database_state", where + "/Mirrored", "failed",
                    "is RESTORING because it is the MIRROR", "SQLNODE1\\PROD", "Back up the principal")
     assert_visible(run, "sql_findings", "sqlserver.database_state", where + "/AgSecondary", "failed",
@@ -208,7 +209,7 @@ def test_mirror_secondary_standby_and_read_only_are_reported_as_such(fleet):
 
 def test_login_without_view_any_database_is_an_error_not_a_pass(fleet):
     run, servers = fleet
-    where = label(servers["limited"])
+    where = label("limited", servers["limited"])
     for check_id in ("sqlserver.recovery_model", "sqlserver.database_state"):
         result = assert_visible(run, "sql_findings", check_id, where, "error", "lacks VIEW ANY DATABASE",
                                 "GRANT VIEW ANY DATABASE TO [%s];" % USER)
@@ -220,7 +221,7 @@ def test_login_without_view_any_database_is_an_error_not_a_pass(fleet):
 
 def test_connection_dropped_mid_query_is_an_error_of_each_database_check(fleet):
     run, servers = fleet
-    where = label(servers["dropped"])
+    where = label("dropped", servers["dropped"])
     assert run.result("sqlserver.connection", where, "sql_findings")["status"] == "passed"
     for check_id in ("sqlserver.recovery_model", "sqlserver.database_state"):
         result = assert_visible(run, "sql_findings", check_id, where, "error", "connection to %s was lost" % where,
@@ -248,7 +249,7 @@ def test_three_instances_cost_one_task_and_one_connection_each(fleet):
 
 def test_wrong_password_is_login_failed(fleet):
     run, servers = fleet
-    where = label(servers["wrong_password"])
+    where = label("wrong-password", servers["wrong_password"])
     result = assert_visible(run, "sql_faults", "sqlserver.connection", where, "error",
                             "refused the login '%s'" % USER, "18456", "Check login_user and login_password")
     assert result["cause"] == "login_failed" and result["references"] == ["Azure:UserErrorOpeningSQLConnection"]
@@ -261,7 +262,7 @@ def test_wrong_password_is_login_failed(fleet):
 
 def test_silent_server_is_a_timeout_within_the_login_timeout(fleet):
     run, servers = fleet
-    result = assert_visible(run, "sql_faults", "sqlserver.connection", label(servers["silent"]), "error",
+    result = assert_visible(run, "sql_faults", "sqlserver.connection", label("silent", servers["silent"]), "error",
                             "within 3s (connect_timeout)", "Timeout expired")
     assert result["cause"] == "timeout"
     assert 2500 <= result["duration_ms"] < 5000, result["duration_ms"]
@@ -269,7 +270,7 @@ def test_silent_server_is_a_timeout_within_the_login_timeout(fleet):
 
 def test_driver_named_but_not_installed_is_driver_missing(fleet):
     run, servers = fleet
-    where = label(servers["healthy"])
+    where = label("no-driver", servers["healthy"])
     result = run.result("sqlserver.connection", where, "sql_faults")
     assert (result["status"], result["cause"]) == ("error", "driver_missing")
     assert "The ODBC driver 'No Such Driver' (option driver) is not installed" in result["message"]
@@ -280,7 +281,7 @@ def test_driver_named_but_not_installed_is_driver_missing(fleet):
 
 def test_delegated_instance_runs_on_the_delegate_and_reports_on_its_host(fleet):
     run, servers = fleet
-    where = label(servers["delegated"])
+    where = label("winsql", servers["delegated"])
     assert_visible(run, "sql_windows", "sqlserver.connection", where, "passed", "SQL Server 2019")
     assert_visible(run, "sql_windows", "sqlserver.database_state", where + "/Sales", "passed", "ONLINE")
     assert not [r for r in run.results("sql_windows") if r["id"] == "sqlserver.recovery_model"]
@@ -345,7 +346,7 @@ def test_no_odbc_driver_registered_says_what_to_install(tmp_path):
         {"name": "bare", "login_host": "127.0.0.1", "login_port": 1433, "login_user": USER,
          "login_password": PASSWORD}])}}}
     run = run_playbook(tmp_path, inventory, env={"ODBCSYSINI": str(tmp_path / "odbc"), "ODBCINSTINI": "odbcinst.ini"})
-    result = run.result("sqlserver.connection", "127.0.0.1:1433", "sql_bare")
+    result = run.result("sqlserver.connection", "bare (127.0.0.1:1433)", "sql_bare")
     assert (result["status"], result["cause"]) == ("error", "driver_missing"), result
     assert "No ODBC driver for SQL Server is installed on this host (registered drivers: none" in result["message"]
     assert "apt-get install unixodbc tdsodbc" in result["remediation"] and "msodbcsql18" in result["remediation"]

@@ -63,8 +63,13 @@ def free_port():
     return port
 
 
+# port -> the name of the instance configured on it, for label().
+NAMES = {}
+
+
 def instance(name, srv_or_port, **options):
     port = srv_or_port if isinstance(srv_or_port, int) else srv_or_port.port
+    NAMES[port] = name
     settings = {"name": name, "login_host": "127.0.0.1", "login_port": port, "login_user": USER,
                 "login_password": PASSWORD, "encrypt": False}
     settings.update(options)
@@ -72,7 +77,9 @@ def instance(name, srv_or_port, **options):
 
 
 def label(srv_or_port):
-    return "127.0.0.1:%d" % (srv_or_port if isinstance(srv_or_port, int) else srv_or_port.port)
+    """The target of an instance the role checks: its `name`, then its address."""
+    port = srv_or_port if isinstance(srv_or_port, int) else srv_or_port.port
+    return "%s (127.0.0.1:%d)" % (NAMES[port], port)
 
 
 @pytest.fixture(scope="module")
@@ -337,7 +344,7 @@ def test_a_faulty_instance_on_the_host_is_named_with_the_workaround(fleet):
     run, servers = fleet
     visible(run, "sql_dr", "sqlserver.instances_healthy", label(servers["target"]), "passed", "answers")
     result = visible(run, "sql_dr", "sqlserver.instances_healthy", label(run.down), "failed",
-                     "SQL Server instance %s (reporting) on host 127.0.0.1 is not reachable (refused" % label(run.down),
+                     "SQL Server instance %s on host 127.0.0.1 is not reachable (refused" % label(run.down),
                      "\"whitelistedInstancesForInquiry\": \"reporting\"", "ExtensionSettingsOverrides.json",
                      "Rediscover DBs")
     assert result["impact"] == ["restore"]

@@ -1,6 +1,5 @@
 """Row builders shared by the SQL Server unit tests: sys.databases rows as the context returns them."""
 
-from ansible_collections.cloudbackup.precheck.plugins.module_utils.sqlserver import checks as sqlserver_checks
 from ansible_collections.cloudbackup.precheck.plugins.module_utils.sqlserver import gathering as sqlserver_gathering
 
 

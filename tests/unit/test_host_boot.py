@@ -10,7 +10,7 @@ from linux_root import KERNEL, VIRTIO_MODULES, initramfs, ubuntu_vm
 from ansible_collections.cloudbackup.precheck.plugins.module_utils.core.registry import PrecheckError
 from ansible_collections.cloudbackup.precheck.plugins.module_utils.host import boot
 from ansible_collections.cloudbackup.precheck.plugins.module_utils.host import initramfs as reader
-from ansible_collections.cloudbackup.precheck.plugins.module_utils.host.rootfs import Root
+from ansible_collections.cloudbackup.precheck.plugins.module_utils.host.connection import Root
 
 
 def migrate(check, root):

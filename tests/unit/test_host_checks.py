@@ -144,3 +144,32 @@ def test_route_lookup_in_a_namespace_with_blackhole_and_unreachable_routes():
     finally:
         subprocess.run(["ip", "netns", "del", ns], check=False)
     assert [r["type"] for r in json.loads(out)] == ["blackhole", "unreachable", "no_route"]
+
+
+def elf_header(path, elf_class):
+    path.write_bytes(b"\x7fELF" + bytes([elf_class]) + b"\x01\x01" + b"\x00" * 57)
+    return str(path)
+
+
+def test_elf_bits_reads_the_class_of_an_executable(tmp_path):
+    assert host_checks.elf_bits(elf_header(tmp_path / "sh64", 2)) == 64
+    assert host_checks.elf_bits(elf_header(tmp_path / "sh32", 1)) == 32
+    (tmp_path / "script").write_text("#!/bin/sh\n")
+    assert host_checks.elf_bits(str(tmp_path / "script")) is None
+    assert host_checks.elf_bits(str(tmp_path / "missing")) is None
+
+
+@pytest.mark.parametrize("machine, bits, status, code, words", [
+    ("x86_64", 64, "passed", "host.arch_64bit/passed", "is 64-bit: kernel x86_64"),
+    ("aarch64", 64, "passed", "host.arch_64bit/passed", "userspace ELF64"),
+    ("i686", 32, "failed", "host.arch_64bit/kernel_32bit", "32-bit kernel (i686)"),
+    ("armv7l", None, "failed", "host.arch_64bit/kernel_32bit", "supports no 32-bit system"),
+    ("x86_64", 32, "failed", "host.arch_64bit/userspace_32bit", "32-bit userspace (/bin/sh is ELF32)"),
+    ("x86_64", None, "warning", "host.arch_64bit/userspace_unknown", "cannot be ruled out"),
+])
+def test_judge_arch_64bit(machine, bits, status, code, words):
+    (outcome,) = host_checks.judge_arch_64bit(machine, bits, "/bin/sh", "web01")
+    assert outcome["status"] == status and "host.arch_64bit/" + outcome["code"] == code
+    assert words in outcome["message"] and outcome["target"] == "web01"
+    if status != "passed":
+        assert outcome["remediation"]

@@ -5,7 +5,7 @@ import pytest
 from host_engine import one, run
 from linux_root import ubuntu_vm
 from ansible_collections.cloudbackup.precheck.plugins.module_utils.host import guest
-from ansible_collections.cloudbackup.precheck.plugins.module_utils.host.rootfs import FS_APPEND_FL, FS_IMMUTABLE_FL
+from ansible_collections.cloudbackup.precheck.plugins.module_utils.host.connection import FS_APPEND_FL, FS_IMMUTABLE_FL
 
 
 def migrate(check, root, **extra):

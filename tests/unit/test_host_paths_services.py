@@ -13,8 +13,8 @@ import endpoints
 from host_engine import needs_root, one, params, run
 from linux_root import LinuxRoot
 from ansible_collections.cloudbackup.precheck.plugins.module_utils.core.registry import PrecheckError
-from ansible_collections.cloudbackup.precheck.plugins.module_utils.host import engine, rootfs, services
-from ansible_collections.cloudbackup.precheck.plugins.module_utils.host.rootfs import Root
+from ansible_collections.cloudbackup.precheck.plugins.module_utils.host import connection, engine, services
+from ansible_collections.cloudbackup.precheck.plugins.module_utils.host.connection import Root
 
 
 @pytest.fixture
@@ -152,7 +152,7 @@ def test_a_file_the_precheck_cannot_read_is_a_permission_error(tmp_path, monkeyp
     def denied(*_args, **_kwargs):
         raise PermissionError(13, "Permission denied")
     if os.geteuid() == 0:  # root reads mode 000: make open() answer as the kernel does for anyone else
-        monkeypatch.setattr(rootfs, "open", denied, raising=False)
+        monkeypatch.setattr(connection, "open", denied, raising=False)
     with pytest.raises(PrecheckError) as err:
         Root(str(root), 5).text("/etc/secret")
     assert err.value.cause == "permission" and "/etc/secret cannot be read" in err.value.message

@@ -11,7 +11,7 @@ import pytest
 import yaml
 
 from fake_powershell import windows_facts
-from ansible_collections.cloudbackup.precheck.plugins.module_utils.host import windows
+from ansible_collections.cloudbackup.precheck.plugins.plugin_utils import windows_host as windows
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
@@ -95,7 +95,7 @@ def test_windows_findings():
                  system_drive_free=str(1024 ** 3 // 2), physical_nic=["Ethernet0", "Ethernet1"],
                  ip_address=["Intel|2001:db8::5"], qemu_ga_service=["Running"])
     found, _out = results(raw, restore_password="/Abc123xyz")
-    expect = {"host.arch_64bit": "32bit", "migrate.system_disk_size": "too_large", "migrate.system_disk_first": "not_first",
+    expect = {"host.arch_64bit": "kernel_32bit", "migrate.system_disk_size": "too_large", "migrate.system_disk_first": "not_first",
               "migrate.disk_full": "full", "migrate.nics": "several", "migrate.ipv6": "configured",
               "migrate.qemu_ga": "installed", "migrate.password_policy": "policy"}
     for check, code in expect.items():

@@ -32,6 +32,19 @@ def params(**overrides):
     return values
 
 
+def test_judge_connection_names_the_server_the_account_and_tls():
+    server = mysql_gathering.parse_server_version("10.11.6-MariaDB-0+deb12u1", "Debian 12")
+    server.update(current_user="backup@localhost", tls_cipher="TLS_AES_256_GCM_SHA384", connect_ms=12)
+    settings = {"unix_socket": None, "effective_user": "backup", "config_file": None}
+    (result,) = M.judge_connection(server, settings, "db1:3306")
+    assert result["status"] == "passed" and result["target"] == "db1:3306"
+    assert result["message"] == ("Connected to MariaDB 10.11.6 at db1:3306 over TCP as 'backup'@'localhost' in 12 ms "
+                                 "(TLS TLS_AES_256_GCM_SHA384).")
+    (over_socket,) = M.judge_connection(dict(server, tls_cipher=None), dict(settings, unix_socket="/run/mysqld.sock"),
+                                        "/run/mysqld.sock")
+    assert "over socket /run/mysqld.sock" in over_socket["message"] and "(no TLS)" in over_socket["message"]
+
+
 # -- versions ---------------------------------------------------------------------------------
 
 @pytest.mark.parametrize("version, comment, flavour, numbers, distribution", [

@@ -426,7 +426,7 @@ def test_valid_options_have_no_problems():
     assert oracle_engine.validate(params()) == []
     assert oracle_engine.validate(params(login_host=None, service_name=None, dsn="db01:1521/ORCL")) == []
     assert oracle_engine.validate(params(login_user=None, login_password=None, service_name=None, login_host=None,
-                              mode="sysdba")) == []      # OS authentication, local bequeath
+                                         mode="sysdba")) == []      # OS authentication, local bequeath
 
 
 @pytest.mark.parametrize("changes, expected", [

@@ -12,7 +12,6 @@ from ansible_collections.cloudbackup.precheck.plugins.module_utils.core import r
 from ansible_collections.cloudbackup.precheck.plugins.module_utils.core import runner
 from ansible_collections.cloudbackup.precheck.plugins.module_utils.sqlserver import access
 from ansible_collections.cloudbackup.precheck.plugins.module_utils.sqlserver import backup_chain as chain
-from ansible_collections.cloudbackup.precheck.plugins.module_utils.sqlserver import checks as S
 from ansible_collections.cloudbackup.precheck.plugins.module_utils.sqlserver import common
 from ansible_collections.cloudbackup.precheck.plugins.module_utils.sqlserver import connection as sqlserver_conn
 from ansible_collections.cloudbackup.precheck.plugins.module_utils.sqlserver import engine as sqlserver_engine
@@ -461,12 +460,12 @@ def test_restore_target():
 
 def test_a_faulty_instance_fails_with_the_whitelist_workaround():
     probes = [{"label": "sql01:1433", "name": None, "ok": True, "self": True, "login_port": None},
-              {"label": "sql01\\REPORTING", "name": "reporting", "instance_name": "REPORTING", "ok": False,
+              {"label": "reporting (sql01\\REPORTING)", "name": "reporting", "instance_name": "REPORTING", "ok": False,
                "reason": "browser_silent", "detail": "no answer on UDP 1434"},
               {"label": "sql01:14330", "name": "staging", "login_port": 14330, "ok": False, "reason": "refused"}]
     ok, reporting, staging = restore.judge_instances(probes, "sql01")
     assert ok["status"] == "passed" and reporting["status"] == staging["status"] == "failed"
-    assert "SQL Server instance sql01\\REPORTING (reporting) on host sql01 is not reachable (browser_silent" \
+    assert "SQL Server instance reporting (sql01\\REPORTING) on host sql01 is not reachable (browser_silent" \
         in reporting["message"]
     assert "\"whitelistedInstancesForInquiry\": \"REPORTING,staging\"" in reporting["remediation"]
     assert "ExtensionSettingsOverrides.json" in reporting["remediation"]

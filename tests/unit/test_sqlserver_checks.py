@@ -249,7 +249,7 @@ def test_judge_connection_reports_version_edition_driver_and_warns_before_2008()
     info = {"driver": "FreeTDS", "driver_family": "freetds", "driver_version": "01.03.0017", "elapsed_ms": 12,
             "login": "bk", "encrypt": True, "trust_server_certificate": False}
     server = sqlserver_gathering.parse_server({"product_version": "15.0.4298.1", "product_level": "RTM", "edition": "Standard Edition",
-                             "login_name": "bk"})
+                                               "login_name": "bk"})
     result = one(S.judge_connection(server, info, LABEL))
     assert result["status"] == "passed"
     assert result["message"] == ("Connected to sql01:1433 as 'bk' in 12 ms: SQL Server 2019 15.0.4298.1 RTM, Standard "
@@ -293,7 +293,7 @@ def test_validate_names_the_option_and_the_valid_values(changes, problem):
 
 def test_validate_accepts_good_options():
     assert sqlserver_engine.validate(params(login_host="sql01.example.com", login_port=14330, login_user="bk",
-                             login_password="p;w}")) == []
+                                            login_password="p;w}")) == []
     assert sqlserver_engine.validate(params(instance_name="SQLEXPRESS", login_host="[::1]")) == []
     assert sqlserver_engine.validate(params(instance_name="MSSQLSERVER")) == []
 

@@ -32,8 +32,8 @@ SELECTION_OPTIONS = dict(
 
 # Every engine that checks configured instances (a role list of them) takes this option.
 LABEL_OPTION = dict(type="str", description=(
-    "A name for this instance, shown in every target beside its address (V(sales \\(db01:1433\\)/Sales)) and "
-    "in the reports. The role passes the C(name) of the instance.",
+    "A name for this instance, shown in every target before its address in parentheses, and in the reports. "
+    "The role passes the C(name) of the instance.",
 ))
 
 

@@ -58,6 +58,14 @@ def read_block_devices(fs):
     return devices
 
 
+def block_devices(ctx):
+    """The disk layout of the run, read once."""
+    def read():
+        ctx.fs.require_live_state("The disk layout", "/sys/block")
+        return read_block_devices(ctx.fs)
+    return ctx.cached("block_devices", read)
+
+
 def by_dev(devices, major, minor):
     wanted = "%d:%d" % (major, minor)
     for device in devices.values():

@@ -14,6 +14,7 @@ import time
 from ansible_collections.cloudbackup.precheck.plugins.module_utils.core import results as R
 from ansible_collections.cloudbackup.precheck.plugins.module_utils.core.registry import PrecheckError, register
 from ansible_collections.cloudbackup.precheck.plugins.module_utils.host import initramfs
+from ansible_collections.cloudbackup.precheck.plugins.module_utils.host import packages as installed
 from ansible_collections.cloudbackup.precheck.plugins.module_utils.host.gathering import migrating
 
 GRUB_MINIMUM = (1, 99)
@@ -55,8 +56,7 @@ def grub_versions(ctx):
                 if code == 0 and out.strip():
                     found.append((out.strip(), "%s --version" % name))
                     break
-    packages, _reason = ctx.optional("packages", ctx.packages, ("unsupported", "driver_missing", "internal",
-                                                                "permission"))
+    packages, _reason = installed.packages(ctx)
     if packages:
         for name in GRUB_PACKAGES:
             if name in packages["installed"]:

@@ -1,13 +1,15 @@
 # -*- coding: utf-8 -*-
 # Copyright (c) cloudbackup.precheck contributors
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Host check items: the object-storage data path and the control network (seeds 000-003)."""
+"""Host check items: the object-storage data path, the control network (seeds 000-003), and the
+machine's word size (seed 003)."""
 
 from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
 import ipaddress
+import platform
 import re
 
 from ansible_collections.cloudbackup.precheck.plugins.module_utils.core import probes
@@ -202,3 +204,66 @@ def control_network(ctx):
         return judge_control_endpoint(value[0], value[1], probes.probe_tcp(value[0], value[1], timeout))
 
     return parallel_map(probe, [("route", a) for a in addresses] + [("tcp", e) for e in endpoints])
+
+
+# -- machine and userspace word size (seed 003: the backup client supports no 32-bit system) --------
+
+_MACHINES_32 = ("i386", "i486", "i586", "i686", "x86", "armv6l", "armv7l", "armv7", "arm", "mips", "ppc", "s390")
+_ELF_CLASSES = {1: 32, 2: 64}
+
+
+def elf_bits(path):
+    """The word size of an ELF executable from its header's EI_CLASS byte, or None when unreadable."""
+    try:
+        with open(path, "rb") as handle:
+            header = handle.read(5)
+    except (IOError, OSError):
+        return None
+    if header[:4] != b"\x7fELF" or len(header) < 5:
+        return None
+    return _ELF_CLASSES.get(header[4])
+
+
+def judge_arch_64bit(machine, userspace_bits, binary, target):
+    """`machine` is None for another root than the live host: an image's kernel is not the one running."""
+    details = {"machine": machine, "userspace_bits": userspace_bits, "userspace_binary": binary}
+    kernel = "kernel %s" % machine if machine else "kernel not judged (another root)"
+    if machine and machine.lower() in _MACHINES_32:
+        return [R.failed(target, "%s runs a 32-bit kernel (%s): the backup client supports no 32-bit system."
+                         % (target, machine), "Migrate the workload to a 64-bit OS (x86_64 or aarch64) before "
+                         "rolling out the backup client; `uname -m` shows the kernel's machine type.",
+                         details=details, code="kernel_32bit")]
+    if userspace_bits is None:
+        return [R.warning(target, "The word size of the userspace of %s is unknown: %s is not a readable ELF "
+                          "executable, so a 32-bit userspace on a 64-bit kernel cannot be ruled out." % (target, binary),
+                          "Set userspace_binary to an executable of the system (for example /bin/sh), or check "
+                          "`getconf LONG_BIT` on the host.", details=details, code="userspace_unknown")]
+    if userspace_bits == 32:
+        return [R.failed(target, "%s has a 32-bit userspace (%s is ELF32) on %s: the backup client supports no "
+                         "32-bit system." % (target, binary, kernel),
+                         "Reinstall a 64-bit distribution; `getconf LONG_BIT` on the host prints 32 today.",
+                         details=details, code="userspace_32bit")]
+    return [R.passed(target, "%s is 64-bit: %s, userspace ELF64 (%s)." % (target, kernel, binary),
+                     details=details)]
+
+
+@register(
+    "host.arch_64bit", "Machine and userspace are 64-bit", ("all_operations",),
+    tags=("os",),
+    references=(),
+    rule="The kernel's machine type (platform.machine(), as uname -m; the live host only) is not a 32-bit one, and "
+         "the userspace is 64-bit (the ELF class of userspace_binary, /bin/sh by default, below root, links "
+         "resolved inside it): the backup client supports no 32-bit system. An unreadable userspace_binary warns.",
+    permissions="None (reads the ELF header of userspace_binary).",
+    versions="Any Linux.",
+    options=dict(
+        userspace_binary=dict(type="path", default="/bin/sh", description=(
+            "An executable of the system whose ELF class tells the word size of its userspace for "
+            "C(host.arch_64bit), as the checked system sees it (below O(root)).",
+        )),
+    ),
+)
+def arch_64bit(ctx):
+    binary = ctx.params["userspace_binary"]
+    machine = platform.machine() if ctx.fs.live else None
+    return judge_arch_64bit(machine, elf_bits(ctx.fs.resolve(binary)), binary, ctx.target)

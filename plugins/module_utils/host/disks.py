@@ -44,7 +44,7 @@ def _disk_name(device):
 def system_layout(ctx):
     """Where / and /boot live: their mounts, devices and disks."""
     def produce():
-        devices, mounts = ctx.block_devices(), ctx.mounts()
+        devices, mounts = blockdev.block_devices(ctx), ctx.mounts()
         layout = {"devices": devices, "mounts": mounts}
         for name, point in (("root", "/"), ("boot", "/boot")):
             mount = mount_of(mounts, point)

@@ -17,7 +17,7 @@ from ansible_collections.cloudbackup.precheck.plugins.module_utils.core.registry
 from ansible_collections.cloudbackup.precheck.plugins.module_utils.host import filescan
 from ansible_collections.cloudbackup.precheck.plugins.module_utils.host.asaccount import run_as
 from ansible_collections.cloudbackup.precheck.plugins.module_utils.host.gathering import mount_of, mounts_below
-from ansible_collections.cloudbackup.precheck.plugins.module_utils.host.rootfs import FS_ENCRYPT_FL, inode_flags
+from ansible_collections.cloudbackup.precheck.plugins.module_utils.host.connection import FS_ENCRYPT_FL, inode_flags
 
 PARTIAL = "files the backup client cannot read are skipped and the job ends \"Partially Completed\""
 NETWORK_TYPES = ("nfs", "nfs4", "cifs", "smb3", "smbfs", "ceph", "glusterfs", "9p", "afs", "lustre", "gpfs",

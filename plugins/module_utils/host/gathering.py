@@ -16,9 +16,7 @@ import socket
 
 from ansible_collections.cloudbackup.precheck.plugins.module_utils.core.context import Context
 from ansible_collections.cloudbackup.precheck.plugins.module_utils.core.registry import PrecheckError
-from ansible_collections.cloudbackup.precheck.plugins.module_utils.host import blockdev
-from ansible_collections.cloudbackup.precheck.plugins.module_utils.host import packages
-from ansible_collections.cloudbackup.precheck.plugins.module_utils.host.rootfs import Root
+from ansible_collections.cloudbackup.precheck.plugins.module_utils.host.connection import Root
 
 
 def unescape_mount_field(text):
@@ -142,17 +140,6 @@ class HostContext(Context):
                     return values
             return {}
         return self.cached("os_release", read)
-
-    def block_devices(self):
-        def read():
-            self.fs.require_live_state("The disk layout", "/sys/block")
-            return blockdev.read_block_devices(self.fs)
-        return self.cached("block_devices", read)
-
-    def packages(self):
-        """The installed packages: {"manager", "installed": {name: version}}; a PrecheckError when the
-        system's package database cannot be read here."""
-        return self.cached("packages", lambda: packages.installed_packages(self.fs))
 
     def agent_account(self):
         """The account the backup agent runs as: (name, uid, gid, groups). The live host asks NSS

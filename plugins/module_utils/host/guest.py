@@ -13,21 +13,17 @@ import string
 
 from ansible_collections.cloudbackup.precheck.plugins.module_utils.core import results as R
 from ansible_collections.cloudbackup.precheck.plugins.module_utils.core.registry import register
+from ansible_collections.cloudbackup.precheck.plugins.module_utils.host import packages as installed
 from ansible_collections.cloudbackup.precheck.plugins.module_utils.host.gathering import migrating, parse_os_release
-from ansible_collections.cloudbackup.precheck.plugins.module_utils.host.rootfs import (
+from ansible_collections.cloudbackup.precheck.plugins.module_utils.host.connection import (
     FS_APPEND_FL, FS_IMMUTABLE_FL, inode_flags)
 
-PACKAGE_CAUSES = ("unsupported", "driver_missing", "internal", "permission")
 CLOUD_INIT_BINARIES = ("/usr/bin/cloud-init", "/usr/local/bin/cloud-init")
 QEMU_GA_BINARIES = ("/usr/bin/qemu-ga", "/usr/sbin/qemu-ga", "/usr/local/bin/qemu-ga")
 QEMU_GA_PACKAGES = ("qemu-guest-agent", "qemu-ga")
 ST_RDONLY = getattr(os, "ST_RDONLY", 1)
 # Seed 003: the special characters a restore password may contain.
 PASSWORD_SPECIALS = "()`~!@#$%^&*-_+=|{}[]:;'<>,.?/"
-
-
-def _packages(ctx):
-    return ctx.optional("packages", ctx.packages, PACKAGE_CAUSES)
 
 
 def cloud_init_state(fs, packages):
@@ -79,16 +75,16 @@ def judge_cloud_init(state, package_problem):
     applies=migrating,
 )
 def cloud_init(ctx):
-    packages, problem = _packages(ctx)
+    packages, problem = installed.packages(ctx)
     return judge_cloud_init(cloud_init_state(ctx.fs, packages), problem)
 
 
 def judge_qemu_ga(packages, binaries, package_problem):
-    installed = [(name, packages["installed"][name]) for name in QEMU_GA_PACKAGES
-                 if packages and name in packages["installed"]]
-    details = {"packages": installed, "binaries": binaries, "package_database": package_problem or "read"}
-    if installed or binaries:
-        what = ("package %s %s" % installed[0]) if installed else binaries[0]
+    found = [(name, packages["installed"][name]) for name in QEMU_GA_PACKAGES
+             if packages and name in packages["installed"]]
+    details = {"packages": found, "binaries": binaries, "package_database": package_problem or "read"}
+    if found or binaries:
+        what = ("package %s %s" % found[0]) if found else binaries[0]
         return [R.failed("qemu-guest-agent", "The QEMU guest agent is installed (%s): some services the cloud instance "
                          "needs become unavailable." % what,
                          "Remove it before the migration: `yum remove qemu-guest-agent` or `apt-get purge "
@@ -111,7 +107,7 @@ def judge_qemu_ga(packages, binaries, package_problem):
     applies=migrating,
 )
 def qemu_ga(ctx):
-    packages, problem = _packages(ctx)
+    packages, problem = installed.packages(ctx)
     return judge_qemu_ga(packages, [p for p in QEMU_GA_BINARIES if ctx.fs.exists(p)], problem)
 
 

@@ -1,81 +1,21 @@
 # -*- coding: utf-8 -*-
 # Copyright (c) cloudbackup.precheck contributors
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Host items on the operating system: 64-bit, supported by the backup client, and supported as a
-cloud instance after a restore or migration (seed 003)."""
+"""Host items on the operating system: supported by the backup client, and supported as a cloud instance
+after a restore or migration (seed 003). host.arch_64bit is in checks.py."""
 
 from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-import platform
 import re
-import struct
 
 from ansible_collections.cloudbackup.precheck.plugins.module_utils.core import results as R
 from ansible_collections.cloudbackup.precheck.plugins.module_utils.core.registry import register
 from ansible_collections.cloudbackup.precheck.plugins.module_utils.host import os_lists
 from ansible_collections.cloudbackup.precheck.plugins.module_utils.host.gathering import migrating, parse_os_release
 
-ELF_MACHINES = {3: "i386", 8: "mips", 20: "ppc", 21: "ppc64", 22: "s390", 40: "arm", 62: "x86_64", 183: "aarch64",
-                243: "riscv", 258: "loongarch"}
-MACHINES_64 = ("x86_64", "amd64", "aarch64", "arm64", "ppc64", "ppc64le", "s390x", "riscv64", "loongarch64",
-               "mips64", "sparc64")
-USERSPACE_BINARIES = ("/bin/sh", "/usr/bin/env", "/sbin/init")
 EXTRA_ENTRY = re.compile(r"^(?P<id>[a-z0-9][a-z0-9._-]*):(?P<version>[0-9][0-9A-Za-z. ]*)$")
-
-
-def parse_elf_header(data):
-    """The class and machine of an ELF file's header -> {"bits", "machine"}, or None if it is not ELF."""
-    if not data or len(data) < 20 or data[:4] != b"\x7fELF" or data[4:5] not in (b"\x01", b"\x02"):
-        return None
-    order = "<" if data[5:6] == b"\x01" else ">"
-    machine = struct.unpack(order + "H", data[18:20])[0]
-    return {"bits": 32 if data[4:5] == b"\x01" else 64, "machine": ELF_MACHINES.get(machine, "machine %d" % machine)}
-
-
-def userspace_elf(fs):
-    for path in USERSPACE_BINARIES:
-        header = parse_elf_header(fs.read(path, limit=64))
-        if header:
-            header["path"] = path
-            return header
-    return None
-
-
-def judge_arch(target, machine, elf):
-    details = {"kernel_machine": machine, "userspace": elf}
-    if elf is None and machine is None:
-        return [R.error(target, "Neither the kernel's machine type nor the class of %s could be read."
-                        % ", ".join(USERSPACE_BINARIES), "unsupported", details=details)]
-    problems = []
-    if machine is not None and machine not in MACHINES_64:
-        problems.append("the kernel is %s" % machine)
-    if elf is not None and elf["bits"] != 64:
-        problems.append("the userspace is %d-bit (%s is ELF%d %s)" % (
-            elf["bits"], elf["path"], elf["bits"], elf["machine"]))
-    if problems:
-        return [R.failed(target, "This is a 32-bit system: %s. The backup client supports no 32-bit system."
-                         % " and ".join(problems),
-                         "Move the data to a 64-bit system (x86_64 or aarch64 kernel and userspace) before deploying "
-                         "the backup client.", details, code="32bit")]
-    seen = [what for what in (machine and "kernel %s" % machine,
-                              elf and "userspace %s is ELF64 %s" % (elf["path"], elf["machine"])) if what]
-    return [R.passed(target, "64-bit system: %s." % ", ".join(seen), details)]
-
-
-@register(
-    "host.arch_64bit", "Machine and userspace are 64-bit", ("all_operations",),
-    tags=("os",),
-    references=("Seed003:Appendix",),
-    rule="The kernel's machine type is a 64-bit one and the userspace is ELF64 (the class of /bin/sh under the "
-         "root); the backup client supports no 32-bit system.",
-    permissions="None (reads the ELF header of /bin/sh).",
-    versions="Linux; another root (an image) is judged by its userspace only.",
-)
-def arch_64bit(ctx):
-    machine = platform.machine() if ctx.fs.live else None
-    return judge_arch(ctx.target, machine, userspace_elf(ctx.fs))
 
 
 # Distributions -----------------------------------------------------------------------------------

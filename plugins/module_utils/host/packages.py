@@ -42,6 +42,12 @@ def parse_rpm_query(text):
     return installed
 
 
+def packages(ctx, causes=("unsupported", "driver_missing", "internal", "permission")):
+    """The installed packages of the run, read once: ({"manager", "source", "installed": {name: version}},
+    None), or (None, why they cannot be read here)."""
+    return ctx.optional("packages", lambda: installed_packages(ctx.fs), causes)
+
+
 def installed_packages(fs):
     text = fs.text(DPKG_STATUS, limit=STATUS_LIMIT)
     if text is not None:

@@ -13,11 +13,10 @@ __metaclass__ = type
 
 import re
 
-from ansible_collections.cloudbackup.precheck.plugins.module_utils.mysql import connection as mysql_conn
 from ansible_collections.cloudbackup.precheck.plugins.module_utils.core import results as R
-from ansible_collections.cloudbackup.precheck.plugins.module_utils.core.registry import PrecheckError, register
+from ansible_collections.cloudbackup.precheck.plugins.module_utils.core.registry import register
 from ansible_collections.cloudbackup.precheck.plugins.module_utils.mysql.gathering import (
-    BINLOG_VARIABLES, FLAVOUR_NAMES, parse_server_version, quote_account, split_account, unquote_name)
+    FLAVOUR_NAMES, quote_account, split_account, unquote_name)
 
 # The supported versions are data: FLAVOUR -> "MIN-MAX", MAX being a release series (8.0 = every 8.0.x).
 # Percona Server and other MySQL builds are judged as MySQL; MariaDB by its own numbers.
@@ -291,6 +290,17 @@ def judge_privileges(server, grants, account, target):
         "Run as an administrator: %s" % grant, details)]
 
 
+def judge_connection(server, settings, target):
+    """`server` as the context reads it (version, account, TLS cipher, connect time)."""
+    user, host = split_account(server["current_user"])
+    tls = "TLS %s" % server["tls_cipher"] if server["tls_cipher"] else "no TLS"
+    via = "socket %s" % settings["unix_socket"] if settings["unix_socket"] else "TCP"
+    return [R.passed(target, "Connected to %s %s at %s over %s as %s in %d ms (%s)." % (
+        server["name"], server["version_text"], target, via, quote_account(user, host), server["connect_ms"], tls),
+        details={"version": server["raw"], "version_comment": server["comment"], "flavour": server["flavour"],
+                 "current_user": server["current_user"], "login_user": settings.get("effective_user"),
+                 "via": via, "tls_cipher": server["tls_cipher"], "connect_ms": server["connect_ms"],
+                 "config_file": settings["config_file"]})]
 
 
 # -- check items ------------------------------------------------------------------------------
@@ -306,17 +316,7 @@ def judge_privileges(server, grants, account, target):
     versions="MySQL 5.1 and later, MariaDB 5.5 and later (PyMySQL).",
 )
 def connection(ctx):
-    server = ctx.server()
-    settings = ctx.settings
-    user, host = split_account(server["current_user"])
-    tls = "TLS %s" % server["tls_cipher"] if server["tls_cipher"] else "no TLS"
-    via = "socket %s" % settings["unix_socket"] if settings["unix_socket"] else "TCP"
-    return [R.passed(ctx.target, "Connected to %s %s at %s over %s as %s in %d ms (%s)." % (
-        server["name"], server["version_text"], ctx.target, via, quote_account(user, host), server["connect_ms"], tls),
-        details={"version": server["raw"], "version_comment": server["comment"], "flavour": server["flavour"],
-                 "current_user": server["current_user"], "login_user": settings.get("effective_user"),
-                 "via": via, "tls_cipher": server["tls_cipher"], "connect_ms": server["connect_ms"],
-                 "config_file": settings["config_file"]})]
+    return judge_connection(ctx.server(), ctx.settings, ctx.target)
 
 
 @register(

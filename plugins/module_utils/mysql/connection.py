@@ -21,6 +21,7 @@ import sys
 import time
 
 from ansible_collections.cloudbackup.precheck.plugins.module_utils.core import probes
+from ansible_collections.cloudbackup.precheck.plugins.module_utils.core.context import instance_target
 from ansible_collections.cloudbackup.precheck.plugins.module_utils.core.registry import PrecheckError
 
 CONNECTION_CHECK = "mysql.connection"
@@ -254,7 +255,8 @@ def resolve_settings(params):
         # Like the mysql client, the file's socket is used only for `localhost`.
         if not settings["unix_socket"] and options.get("socket") and settings["host"] == "localhost":
             settings["unix_socket"] = options["socket"]
-    settings["label"] = format_label(settings["host"], settings["port"], settings["unix_socket"])
+    settings["label"] = instance_target(format_label(settings["host"], settings["port"], settings["unix_socket"]),
+                                        params.get("label"))
     return settings
 
 

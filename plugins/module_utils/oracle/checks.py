@@ -21,7 +21,7 @@ import math
 from ansible_collections.cloudbackup.precheck.plugins.module_utils.oracle import connection as oracle_conn
 from ansible_collections.cloudbackup.precheck.plugins.module_utils.core import results as R
 from ansible_collections.cloudbackup.precheck.plugins.module_utils.core.registry import PrecheckError, register
-from ansible_collections.cloudbackup.precheck.plugins.module_utils.oracle.gathering import QUERIES, gather, need_rows
+from ansible_collections.cloudbackup.precheck.plugins.module_utils.oracle.gathering import gather, need_rows
 
 
 GIB = 1024.0 ** 3

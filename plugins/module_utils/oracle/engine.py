@@ -74,7 +74,6 @@ EXAMPLES = r"""
 """
 
 
-
 def validate(params):
     problems = oracle_conn.validate_connection(params)
     warn, fail = params.get("recovery_area_warn_percent"), params.get("recovery_area_fail_percent")

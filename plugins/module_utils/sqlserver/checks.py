@@ -15,9 +15,8 @@ __metaclass__ = type
 
 from ansible_collections.cloudbackup.precheck.plugins.module_utils.core import results as R
 from ansible_collections.cloudbackup.precheck.plugins.module_utils.core.registry import register
-from ansible_collections.cloudbackup.precheck.plugins.module_utils.sqlserver.common import BACKUP_TYPES, names_text, selection_results, visibility_result
+from ansible_collections.cloudbackup.precheck.plugins.module_utils.sqlserver.common import BACKUP_TYPES, selection_results, visibility_result
 from ansible_collections.cloudbackup.precheck.plugins.module_utils.sqlserver.connection import quote_name
-from ansible_collections.cloudbackup.precheck.plugins.module_utils.sqlserver.gathering import RELEASES
 
 OLDEST_SUPPORTED_MAJOR = 10
 

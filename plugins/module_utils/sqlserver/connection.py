@@ -24,6 +24,7 @@ import threading
 import time
 
 from ansible_collections.cloudbackup.precheck.plugins.module_utils.core import probes
+from ansible_collections.cloudbackup.precheck.plugins.module_utils.core.context import instance_target
 from ansible_collections.cloudbackup.precheck.plugins.module_utils.core.registry import PrecheckError
 
 CONNECTION_CHECK = "sqlserver.connection"
@@ -192,7 +193,7 @@ def resolve_settings(params):
         "trust_server_certificate": bool(params.get("trust_server_certificate")),
         "connect_timeout": float(params.get("connect_timeout") or 10.0),
         "query_timeout": float(params.get("query_timeout") or 30.0),
-        "label": format_label(host, port, instance),
+        "label": instance_target(format_label(host, port, instance), params.get("label")),
     }
 
 

@@ -119,8 +119,6 @@ OPTIONS.update(
 )
 
 
-
-
 def validate(params):
     problems = sqlserver_conn.validate_connection(params)
     if not params.get("backup_types"):

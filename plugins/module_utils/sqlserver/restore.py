@@ -354,7 +354,7 @@ def judge_instances(probes, host):
     names = ",".join(instance_inquiry_name(p) for p in faulty)
     for probe in probes:
         details = dict((k, v) for k, v in probe.items() if k not in ("ok",))
-        what = "%s%s" % (probe["label"], " (%s)" % probe["name"] if probe.get("name") else "")
+        what = probe["label"]
         if probe["ok"]:
             results.append(R.passed(probe["label"], "SQL Server instance %s on host %s answers (TDS pre-login%s)." % (
                 what, host, ", version %s" % probe["server_version"] if probe.get("server_version") else ""),
@@ -377,7 +377,8 @@ def probe_instance(entry, timeout):
     """TCP (after a SQL Server Browser lookup for a named instance) and a TDS pre-login, no login."""
     settings = sqlserver_conn.resolve_settings({
         "login_host": entry.get("login_host") or "localhost", "login_port": entry.get("login_port"),
-        "instance_name": entry.get("instance_name"), "encrypt": False, "connect_timeout": timeout})
+        "instance_name": entry.get("instance_name"), "encrypt": False, "connect_timeout": timeout,
+        "label": entry.get("name")})
     found = sqlserver_conn.diagnose(settings, timeout)
     result = {"label": settings["label"], "name": entry.get("name"), "instance_name": entry.get("instance_name"),
               "login_port": entry.get("login_port"), "self": bool(entry.get("self"))}
@@ -570,7 +571,7 @@ def restore_target(ctx):
 )
 def instances_healthy(ctx):
     params = ctx.params
-    me = {"name": None, "login_host": params.get("login_host"), "login_port": params.get("login_port"),
+    me = {"name": params.get("label"), "login_host": params.get("login_host"), "login_port": params.get("login_port"),
           "instance_name": params.get("instance_name"), "self": True}
     entries = [me] + [dict(peer) for peer in params.get("peer_instances") or []]
     timeout = float(params.get("connect_timeout") or 10.0)

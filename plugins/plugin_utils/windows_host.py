@@ -88,7 +88,7 @@ def judge_arch(ctx):
         return [R.passed(ctx.target, "64-bit Windows (%s)." % arch, details)]
     return [R.failed(ctx.target, "This is a 32-bit Windows (%s). The backup client supports no 32-bit system." % arch,
                      "Move the data to a 64-bit Windows Server before deploying the backup client.", details,
-                     code="32bit")]
+                     code="kernel_32bit")]
 
 
 def judge_os_support(ctx):

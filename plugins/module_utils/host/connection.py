@@ -1,7 +1,7 @@
 # -*- coding: utf-8 -*-
 # Copyright (c) cloudbackup.precheck contributors
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""The host engine's access to the system it checks: files read under a root, and bounded commands.
+"""The host engine's connection to the system it checks: files read under a root, and bounded commands.
 
 Every gatherer reads through a Root, so that the live host (root `/`), a machine image mounted
 elsewhere and a test's fixture tree are read by the same code. Symbolic links are followed inside
