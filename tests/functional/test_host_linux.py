@@ -5,15 +5,17 @@ and a Windows host, on which no Python module may run."""
 import json
 import os
 import shutil
+import subprocess
 import sys
 import tempfile
 
 import pytest
 
+import endpoints
 import fake_powershell
 from harness import ROOT, VENV_BIN, fact_play, local_inventory, run_playbook
 from host_engine import needs_root
-from linux_root import ubuntu_vm
+from linux_root import KERNEL, ROOT_UUID, LinuxRoot, ubuntu_vm
 
 NO_ROUTES = {"cloudbackup_precheck_control_route_addresses": []}
 SECRET = "Sup3r-Secret!x"
@@ -164,3 +166,142 @@ def test_the_interpreter_canary_does_catch_a_python_module(tmp_path):
     inventory, env = windows_inventory(tmp_path, fake_powershell.windows_facts(), cloudbackup_precheck_platform="linux")
     run = run_playbook(tmp_path, inventory, env=env)
     assert run.rc != 0 and "/nonexistent/python3" in run.output(), run
+
+
+def scenario_ready(path, listener_port):
+    root = ubuntu_vm(path)
+    root.file("/srv/data/report.txt", "x")
+    root.dir("/srv/restore")
+    return root, {"cloudbackup_precheck_backup_paths": ["/srv/data"],
+                  "cloudbackup_precheck_restore_target_paths": ["/srv/restore"],
+                  "cloudbackup_precheck_restore_min_free_gib": 0,
+                  "cloudbackup_precheck_service_hosts": ["127.0.0.1:%d" % listener_port],
+                  "cloudbackup_precheck_restore_password": SECRET}
+
+
+def scenario_warnings(path):
+    root = ubuntu_vm(path)
+    root.os_release("ubuntu", "22.04", "Ubuntu")
+    for gone in ("/etc/issue", "/sys/class/net/eth0", "/etc/netplan/50-cloud-init.yaml", "/boot/grub/i386-pc/modinfo.sh",
+                 "/boot/grub/grub.cfg", "/etc/default/grub", "/var/lib/dpkg/status"):
+        root.remove(gone)
+    root.file("/etc/fstab", "UUID=%s / ext4 defaults 0 1\n/dev/sda1 /boot ext4 defaults 0 2\n" % ROOT_UUID)
+    root.kernel(KERNEL, builtin=["block/virtio_blk", "virtio/virtio_pci", "net/virtio_net"], initramfs_names=[])
+    root.file("/etc/selinux/config", "SELINUX=enforcing\n")
+    log = root.file("/srv/data/app.log", "x")
+    root.file("/srv/data/more.txt", "x")
+    os.mkfifo(str(root.path / "srv/data/queue"))
+    root.mount("/srv/data", "0:50", "nfs4", "nas01:/export/data")
+    # pid 77 writes app.log and holds a POSIX lock on it (the kernel prints the device in hex)
+    root.link("/proc/77/fd/3", "/srv/data/app.log")
+    root.file("/proc/77/fdinfo/3", "pos:\t0\nflags:\t0100001\nmnt_id:\t30\n")
+    root.file("/proc/77/comm", "logger\n")
+    info = os.stat(str(log))
+    root.file("/proc/locks", "1: POSIX  ADVISORY  WRITE 77 %02x:%02x:%d 0 EOF\n"
+              % (os.major(info.st_dev), os.minor(info.st_dev), info.st_ino))
+    return root, {"cloudbackup_precheck_backup_paths": ["/srv/data"], "cloudbackup_precheck_walk_max_entries": 1}
+
+
+def scenario_failures(path):
+    root = ubuntu_vm(path)
+    root.os_release("debian", "12", "Debian GNU/Linux")
+    root.file("/etc/issue", "Debian GNU/Linux 12 \\n \\l\n")
+    root.disk("sdb", 80, major=8, minor=16, scsi="0:0:1:0", partitions=[("sdb1", 60), ("sdb2", 20)])
+    root._mounts = []
+    root.mount("/", "8:17", "ext4", "/dev/sdb1")
+    root.mount("/var", "8:18", "ext4", "/dev/sdb2")
+    root.mount("/boot", "8:1", "ext4", "/dev/sda1")
+    root.remove("/usr/bin/cloud-init")
+    root.dpkg({"grub-common": "2.04-1ubuntu26"})
+    root.file("/etc/netplan/50-cloud-init.yaml", "network:\n  ethernets:\n    eth0:\n      dhcp4: no\n")
+    root.file("/etc/fstab", "UUID=%s / ext4 defaults 0 1\nUUID=0000-dead /data xfs defaults 0 2\n" % ROOT_UUID)
+    root.file("/boot/grub/grub.cfg", "menuentry 'Debian' {\n\tlinux /vmlinuz root=/dev/sda2 ro\n}\n")
+    root.remove("/etc/shadow")
+    root.kernel(KERNEL, builtin=[], initramfs_names=[])
+    return root, {"cloudbackup_precheck_backup_paths": ["/srv/nothing"],
+                  "cloudbackup_precheck_restore_target_paths": ["/srv/no-restore"],
+                  "cloudbackup_precheck_service_hosts": ["127.0.0.1:%d" % endpoints.closed_port()],
+                  "cloudbackup_precheck_restore_password": "weakling7"}
+
+
+def scenario_lvm(path):
+    root = ubuntu_vm(path)
+    root.disk("sdb", 100, major=8, minor=16, scsi="0:0:1:0", partitions=[("sdb1", 100)])
+    root.dm("dm-0", "vg0-root", ["sda2", "sdb1"], 150)
+    root._mounts = []
+    root.mount("/", "253:0", "xfs", "/dev/mapper/vg0-root")
+    return root, {}
+
+
+def scenario_errors(path):
+    root = LinuxRoot(path)
+    root.disk("loop0", 50, major=7, virtual=True)
+    root.mount("/", "7:0", "ext4", "/dev/loop0")
+    root.file("/boot/grub/i386-pc/modinfo.sh", 'grub_version="unknown"\n')
+    return root, {}
+
+
+EXPECTED = {
+    "ready": dict((check, "passed") for check in (
+        "host.os_support", "host.outbound_services", "host.restore_target_path", "files.unreadable", "files.special",
+        "files.network_fs", "files.open_for_write", "files.locked", "migrate.os_supported", "migrate.system_disk_size",
+        "migrate.system_disk_first", "migrate.root_lvm_span", "migrate.single_root_partition", "migrate.disk_full",
+        "migrate.fstab", "migrate.nics", "migrate.ipv6", "migrate.dhcp", "migrate.grub_version",
+        "migrate.grub_device_names", "migrate.virtio", "migrate.cloud_init", "migrate.qemu_ga",
+        "migrate.shadow_writable", "migrate.selinux", "migrate.password_policy")),
+    "warnings": dict((check, "warning") for check in (
+        "host.os_support", "files.unreadable", "files.special", "files.network_fs", "files.open_for_write",
+        "files.locked", "migrate.fstab", "migrate.nics", "migrate.dhcp", "migrate.grub_version",
+        "migrate.grub_device_names", "migrate.virtio", "migrate.qemu_ga", "migrate.selinux")),
+    "failures": dict((check, "failed") for check in (
+        "files.unreadable", "files.special", "host.restore_target_path", "host.outbound_services",
+        "migrate.system_disk_first", "migrate.single_root_partition", "migrate.cloud_init", "migrate.dhcp",
+        "migrate.fstab", "migrate.grub_device_names", "migrate.shadow_writable", "migrate.password_policy",
+        "migrate.virtio")),
+    "lvm": {"migrate.root_lvm_span": "failed"},
+    "errors": {"host.os_support": "error", "migrate.os_supported": "error", "migrate.system_disk_first": "error",
+               "migrate.grub_version": "error"},
+}
+
+
+def test_every_status_of_the_linux_readiness_items_from_fixture_roots(tmp_path):
+    local = {"ansible_connection": "local", "ansible_python_interpreter": sys.executable,
+             "cloudbackup_precheck_migrate": True}
+    with endpoints.SilentListener() as listener:
+        built = {"ready": scenario_ready(tmp_path / "ready", listener.port), "warnings": scenario_warnings(tmp_path / "warn"),
+                 "failures": scenario_failures(tmp_path / "fail"), "lvm": scenario_lvm(tmp_path / "lvm"),
+                 "errors": scenario_errors(tmp_path / "errors")}
+        hosts = dict((name, dict(local, cloudbackup_precheck_root=str(root.path), **variables))
+                     for name, (root, variables) in built.items())
+        run = run_playbook(tmp_path, {"all": {"vars": NO_ROUTES, "hosts": hosts}})
+    assert run.rc == 2, run
+    for host, expected in EXPECTED.items():
+        found = {}
+        for result in run.results(host):
+            found.setdefault(result["id"], set()).add(result["status"])
+        wrong = [(check, status, sorted(found.get(check, ()))) for check, status in expected.items()
+                 if status not in found.get(check, ())]
+        assert not wrong, (host, wrong)
+    assert run.report["hosts"]["ready"]["verdict"] == "ready"
+    assert SECRET not in run.output() and SECRET not in json.dumps(run.report)
+
+
+@needs_root
+def test_a_full_root_file_system(tmp_path):
+    full = tmp_path / "full"
+    full.mkdir()
+    subprocess.run(["mount", "-t", "tmpfs", "-o", "size=256k,nr_inodes=64", "tmpfs", str(full)], check=True)
+    try:
+        with open(str(full / "filler"), "wb") as handle:
+            try:
+                handle.write(b"\0" * 512 * 1024)
+            except OSError:
+                pass
+        run = run_playbook(tmp_path, local_inventory(cloudbackup_precheck_root=str(full), cloudbackup_precheck_migrate=True,
+                                                     cloudbackup_precheck_host_checks=["migrate.disk_full"], **NO_ROUTES))
+    finally:
+        subprocess.run(["umount", str(full)], check=True)
+    assert run.rc == 2, run
+    result = run.result("migrate.disk_full")
+    assert (result["status"], result["code"]) == ("failed", "migrate.disk_full/full")
+    assert "of its space" in result["message"]
