@@ -20,6 +20,9 @@ if [ "${1:-}" = "--test" ]; then
   # golang-go + golang-github-vmware-govmomi-dev: the VMware tests build govmomi's vCenter simulator
   # (tests/support/vcsim) from Debian's sources; no Go module proxy is needed.
   debs+=(golang-go golang-github-vmware-govmomi-dev)
+  # Host engine tests: zstd, lz4 and xz compress fixture initramfs images; e2fsprogs (mkfs.ext4, chattr)
+  # and mount (losetup) build loop-mounted file systems; procps (pgrep) checks that no command is left.
+  debs+=(zstd lz4 xz-utils e2fsprogs mount procps)
 fi
 
 missing=()

@@ -327,6 +327,13 @@ def host_arg(name, declaration):
     return "{{ %s%s | default(omit, true) }}" % (PREFIX, name)
 
 
+def skip_pattern(engine, registry):
+    """The ids an engine runs start with its name, or with another prefix its items declare (the host
+    engine runs files.* and migrate.*): the role passes it the skip entries of every prefix."""
+    prefixes = sorted(set(check.id.split(".", 1)[0] for check in registry.checks_for(engine.name)) | {engine.name})
+    return ("(%s)" % "|".join(prefixes) if len(prefixes) > 1 else prefixes[0]) + "\\\\."
+
+
 def task_value(value, indent=6):
     """A module argument of the role's task file: quoted, or folded over lines when long."""
     if len(value) < 110:
@@ -342,12 +349,13 @@ def task_value(value, indent=6):
     return ">-\n" + "\n".join(" " * indent + part for part in lines)
 
 
-def main_tasks(engines):
+def main_tasks(engines, registry):
     env = jinja2.Environment(loader=jinja2.FileSystemLoader(os.path.join(ROOT, "tools", "role")),
                              keep_trailing_newline=True, trim_blocks=True, lstrip_blocks=True,
                              undefined=jinja2.StrictUndefined)
-    host_engines = [dict(engine=engine, args=[(name, task_value(host_arg(name, declaration)))
-                                              for name, declaration in role_exposed(engine)])
+    host_engines = [dict(engine=engine, skip=skip_pattern(engine, registry),
+                         args=[(name, task_value(host_arg(name, declaration)))
+                               for name, declaration in role_exposed(engine)])
                     for engine in engines if not engine.instances]
     instance_engines = []
     for engine in engines:
@@ -355,7 +363,7 @@ def main_tasks(engines):
             args = [(name, task_value(module_arg(engine, name, declaration, "_cloudbackup_precheck_instance")))
                     for name, declaration in engine.all_options().items()
                     if name != "label" and (declaration.get("role") is not False or name in engine.role_args)]
-            instance_engines.append(dict(engine=engine, args=args))
+            instance_engines.append(dict(engine=engine, args=args, skip=skip_pattern(engine, registry)))
     return env.get_template("main.yml.j2").render(
         generated=GENERATED.strip(), prefix=PREFIX, fqcn=FQCN, host_engines=host_engines,
         instance_engines=instance_engines, engines=engines)
@@ -480,7 +488,7 @@ def outputs():
                                  "sets shared options once.\n" + dump(runtime))
     files["roles/precheck/meta/argument_specs.yml"] = "---\n" + GENERATED + argument_specs(engines, variables)
     files["roles/precheck/defaults/main.yml"] = defaults(engines, variables)
-    files["roles/precheck/tasks/main.yml"] = main_tasks(engines)
+    files["roles/precheck/tasks/main.yml"] = main_tasks(engines, registry)
     files["docs/checks.md"] = catalog(engines, registry)
     files["README.md"] = replace_between(read("README.md"), "role-variables", role_table(engines, variables), "README.md")
     return files

@@ -16,8 +16,57 @@ options:
     description:
       - Seconds each probe may take in all (DNS, TCP, TLS and HTTP together). Probes run concurrently, so a host
         whose endpoints are all silent takes about one timeout.
+      - Also the bound of each command the items run (C(rpm -qa), C(blkid), C(grub-install --version)).
     type: float
     default: 5.0
+  root:
+    description:
+      - 'The directory the checked system is read under: V(/) for the live host, or where a machine image is mounted,
+        to check it before a migration. /etc, /boot, /var/lib, /proc and /sys are read below it; items that need
+        a running system''s /proc and /sys are V(error) with cause V(unsupported) for an image that lacks them.
+        Symbolic links are resolved inside it.'
+    type: path
+    default: /
+  migrate:
+    description:
+      - 'This host is to be restored or migrated as a cloud instance: run the C(migrate.*) items. When V(false),
+        they are V(skipped) with that reason.'
+    type: bool
+    default: false
+  agent_user:
+    description:
+      - The account the backup agent runs as. Access to the backup paths and restore targets is tested as this account
+        (its uid, gid and groups, by the kernel); another account than the precheck's own needs root.
+    type: str
+    default: root
+  backup_paths:
+    description:
+      - The paths the file backup plan covers, as the checked system sees them (below O(root)). The C(files.*) items
+        walk them; without any, they are V(skipped).
+    type: list
+    elements: path
+    default: []
+  walk_max_entries:
+    description:
+      - The walk of O(backup_paths) stops after this many entries in all; the items then say where it stopped.
+    type: int
+    default: 100000
+  walk_max_seconds:
+    description:
+      - The walk of O(backup_paths) stops after this many seconds; a file system that hangs is abandoned a few seconds
+        later.
+    type: float
+    default: 30.0
+  walk_max_depth:
+    description:
+      - Directories deeper than this below a backup path are not entered (and are reported).
+    type: int
+    default: 64
+  max_listed:
+    description:
+      - How many paths each finding of the walk names; the rest are counted.
+    type: int
+    default: 20
   region:
     description:
       - The cloud region id, for example V(cn-hangzhou). The object-storage endpoint tested is then C(oss-<region>-internal.aliyuncs.com:443),
@@ -57,9 +106,49 @@ options:
   userspace_binary:
     description:
       - An executable of the system whose ELF class tells the word size of its userspace for C(host.arch_64bit),
-        for example the C(/bin/sh) of a machine image mounted elsewhere.
+        as the checked system sees it (below O(root)).
     type: path
     default: /bin/sh
+  os_support_extra:
+    description:
+      - Systems to treat as supported by the backup client beyond its published list, as V(id:version) with the
+        os-release ID, for example V(debian:12) or V(rocky:9). A version matches itself and its updates (V(rocky:9)
+        matches 9.4).
+    type: list
+    elements: str
+    default: []
+  service_hosts:
+    description:
+      - 'The endpoints the backup agent must reach directly, as V(host) or V(host:port) (port 443 by default): the
+        backup service, its storage and its identity provider, for example V(pod01-manag1.wus.backup.windowsazure.com),
+        V(mystorage.blob.core.windows.net) and V(login.microsoftonline.com).'
+    type: list
+    elements: str
+    default: []
+  restore_target_paths:
+    description:
+      - Directories that restores write into (a database's restore-as-files directory, a file restore target), as
+        the checked system sees them (below O(root)).
+    type: list
+    elements: path
+    default: []
+  restore_min_free_gib:
+    description:
+      - 'The free space, in GiB, each restore target needs: set it to the size of the data to restore.'
+    type: float
+    default: 10.0
+  restore_password:
+    description:
+      - The root (Linux) or administrator (Windows) password the cloud instance is to get, checked against its password
+        policy; never shown in any result.
+    type: str
 notes:
+  - 'Read-only: files are read, commands only report (C(blkid), C(rpm -qa), C(grub-install --version), C(zstd -dc)
+    of an initramfs, C(lsinitramfs)); nothing is written. A command that is not installed is reported or replaced
+    by a documented fallback, never a traceback.'
+  - The walk of the backup paths runs in a child process as O(agent_user) (root switches to that account; the kernel
+    answers access(2) for it), which opens no file and is killed when it overruns O(walk_max_seconds).
+  - 'Windows hosts never run this module: the role gathers their facts with a short PowerShell command and judges
+    them on the controller (see the collection''s docs/host.md).'
   - The options can be set once for every Host module with C(module_defaults) and the action group C(group/cloudbackup.precheck.host).
 """

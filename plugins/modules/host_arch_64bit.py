@@ -13,9 +13,9 @@ module: host_arch_64bit
 short_description: Machine and userspace are 64-bit
 version_added: 0.1.0
 description:
-  - 'The kernel''s machine type (platform.machine(), as uname -m) is not a 32-bit one, and the userspace is 64-bit
-    (the ELF class of userspace_binary, /bin/sh by default): the backup client supports no 32-bit system. An unreadable
-    userspace_binary warns.'
+  - 'The kernel''s machine type (platform.machine(), as uname -m; the live host only) is not a 32-bit one, and the
+    userspace is 64-bit (the ELF class of userspace_binary, /bin/sh by default, below root, links resolved inside
+    it): the backup client supports no 32-bit system. An unreadable userspace_binary warns.'
   - 'Check item C(host.arch_64bit). Its impact: all_operations.'
   - 'Permissions: None (reads the ELF header of userspace_binary).'
   - 'Versions: Any Linux.'

@@ -13,11 +13,20 @@ module: host_precheck
 short_description: Run the Host check items of a backup precheck in one task
 version_added: 0.1.0
 description:
-  - Runs a selection of the host check items (C(host.oss_connectivity), C(host.control_network)) in one task, with
-    every network probe bounded by O(timeout) and all probes running concurrently.
-  - The items are C(host.oss_connectivity), C(host.control_network), C(host.arch_64bit).
+  - 'Runs a selection of the host check items in one task: the network paths to object storage, the control network
+    and the service endpoints, the operating system, restore target directories, the files of the backup paths (C(files.*)),
+    and, for a host marked with O(migrate), its readiness to be restored or migrated as a cloud instance (C(migrate.*)).'
+  - Every network probe and command is bounded by O(timeout) and the probes run concurrently; the walk of the backup
+    paths is bounded by O(walk_max_entries), O(walk_max_seconds) and O(walk_max_depth).
+  - 'Everything is read below O(root): the live host by default, or a machine image mounted elsewhere.'
+  - The items are C(host.oss_connectivity), C(host.control_network), C(host.arch_64bit), C(host.os_support), C(migrate.os_supported),
+    C(host.outbound_services), C(host.restore_target_path), C(files.unreadable), C(files.special), C(files.network_fs),
+    C(files.open_for_write), C(files.locked), C(migrate.system_disk_size), C(migrate.system_disk_first), C(migrate.root_lvm_span),
+    C(migrate.single_root_partition), C(migrate.disk_full), C(migrate.fstab), C(migrate.nics), C(migrate.ipv6),
+    C(migrate.dhcp), C(migrate.grub_version), C(migrate.grub_device_names), C(migrate.virtio), C(migrate.cloud_init),
+    C(migrate.qemu_ga), C(migrate.shadow_writable), C(migrate.selinux), C(migrate.password_policy).
   - This is the module the role C(cloudbackup.precheck.precheck) uses on every host. Each item also has a module
-    of its own, for example M(cloudbackup.precheck.host_arch_64bit).
+    of its own, for example M(cloudbackup.precheck.migrate_password_policy).
 author:
   - cloudbackup.precheck developers (@cloudbackup)
 extends_documentation_fragment:
@@ -45,6 +54,20 @@ EXAMPLES = r"""
     region: cn-hangzhou
   register: result
   failed_when: result.summary.failed > 0 or result.summary.error > 0
+
+- name: Files the agent (running as user backup) would skip, and whether this VM can become a cloud instance
+  cloudbackup.precheck.host_precheck:
+    backup_paths: [/srv/data, /home]
+    agent_user: backup
+    migrate: true
+    restore_password: "{{ vault_instance_root_password }}"
+    checks: ['@files', '@migrate', '@os']
+
+- name: Check a machine image mounted at /mnt/image before migrating it
+  cloudbackup.precheck.host_precheck:
+    root: /mnt/image
+    migrate: true
+    checks: ['@migrate']
 """
 
 RETURN = r"""

@@ -7,20 +7,13 @@ import time
 import pytest
 
 import endpoints
+from host_engine import params
 from ansible_collections.cloudbackup.precheck.plugins.module_utils.host import checks as host_checks
 from ansible_collections.cloudbackup.precheck.plugins.module_utils.core import probes
 from ansible_collections.cloudbackup.precheck.plugins.module_utils.host import engine as host_engine
 
 COLLECTIONS = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))),
                            ".venv", "collections")
-DEFAULTS = {"region": None, "oss_endpoint": None, "control_endpoints": [], "timeout": 5.0,
-            "control_route_addresses": ["100.64.0.1", "100.96.0.1"], "validate_certs": True, "ca_path": None}
-
-
-def params(**overrides):
-    result = dict(DEFAULTS)
-    result.update(overrides)
-    return result
 
 
 @pytest.mark.parametrize("value, expected", [

@@ -62,13 +62,21 @@ class Check:
         self.options = dict(options or {})
 
 
-def register(check_id, title, impact, **meta):
-    """Decorator: the decorated function takes a Context and returns a list of outcomes."""
+def register(check_id, title, impact, engine=None, **meta):
+    """Decorator: the decorated function takes a Context and returns a list of outcomes.
+
+    An item belongs to the engine its id starts with, unless `engine` names another: the host
+    engine runs `files.*` and `migrate.*` items in its one task, because they read the same host.
+    Short names must stay unique within an engine, since selection accepts them."""
 
     def decorator(run):
         if check_id in REGISTRY:
             raise ValueError("check %s registered twice" % check_id)
-        REGISTRY[check_id] = Check(check_id, title, check_id.split(".", 1)[0], impact, run, **meta)
+        check = Check(check_id, title, engine or check_id.split(".", 1)[0], impact, run, **meta)
+        clash = [c.id for c in REGISTRY.values() if c.engine == check.engine and c.short_name == check.short_name]
+        if clash:
+            raise ValueError("check %s: short name %s is already used by %s" % (check_id, check.short_name, clash[0]))
+        REGISTRY[check_id] = check
         return run
 
     return decorator

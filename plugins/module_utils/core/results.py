@@ -34,6 +34,8 @@ ERROR_CAUSES = (
     "driver_missing",
     "permission",
     "dependency",
+    # The check cannot run on this kind of system: a Linux-only gatherer on Windows, the /proc of an image.
+    "unsupported",
     "internal",
 )
 

@@ -225,8 +225,10 @@ def elf_bits(path):
 
 
 def judge_arch_64bit(machine, userspace_bits, binary, target):
+    """`machine` is None for another root than the live host: an image's kernel is not the one running."""
     details = {"machine": machine, "userspace_bits": userspace_bits, "userspace_binary": binary}
-    if machine.lower() in _MACHINES_32:
+    kernel = "kernel %s" % machine if machine else "kernel not judged (another root)"
+    if machine and machine.lower() in _MACHINES_32:
         return [R.failed(target, "%s runs a 32-bit kernel (%s): the backup client supports no 32-bit system."
                          % (target, machine), "Migrate the workload to a 64-bit OS (x86_64 or aarch64) before "
                          "rolling out the backup client; `uname -m` shows the kernel's machine type.",
@@ -237,11 +239,11 @@ def judge_arch_64bit(machine, userspace_bits, binary, target):
                           "Set userspace_binary to an executable of the system (for example /bin/sh), or check "
                           "`getconf LONG_BIT` on the host.", details=details, code="userspace_unknown")]
     if userspace_bits == 32:
-        return [R.failed(target, "%s has a 64-bit kernel (%s) but a 32-bit userspace (%s is ELF32): the backup "
-                         "client supports no 32-bit system." % (target, machine, binary),
+        return [R.failed(target, "%s has a 32-bit userspace (%s is ELF32) on %s: the backup client supports no "
+                         "32-bit system." % (target, binary, kernel),
                          "Reinstall a 64-bit distribution; `getconf LONG_BIT` on the host prints 32 today.",
                          details=details, code="userspace_32bit")]
-    return [R.passed(target, "%s is 64-bit: kernel %s, userspace ELF64 (%s)." % (target, machine, binary),
+    return [R.passed(target, "%s is 64-bit: %s, userspace ELF64 (%s)." % (target, kernel, binary),
                      details=details)]
 
 
@@ -249,18 +251,19 @@ def judge_arch_64bit(machine, userspace_bits, binary, target):
     "host.arch_64bit", "Machine and userspace are 64-bit", ("all_operations",),
     tags=("os",),
     references=(),
-    rule="The kernel's machine type (platform.machine(), as uname -m) is not a 32-bit one, and the userspace is "
-         "64-bit (the ELF class of userspace_binary, /bin/sh by default): the backup client supports no 32-bit "
-         "system. An unreadable userspace_binary warns.",
+    rule="The kernel's machine type (platform.machine(), as uname -m; the live host only) is not a 32-bit one, and "
+         "the userspace is 64-bit (the ELF class of userspace_binary, /bin/sh by default, below root, links "
+         "resolved inside it): the backup client supports no 32-bit system. An unreadable userspace_binary warns.",
     permissions="None (reads the ELF header of userspace_binary).",
     versions="Any Linux.",
     options=dict(
         userspace_binary=dict(type="path", default="/bin/sh", description=(
             "An executable of the system whose ELF class tells the word size of its userspace for "
-            "C(host.arch_64bit), for example the C(/bin/sh) of a machine image mounted elsewhere.",
+            "C(host.arch_64bit), as the checked system sees it (below O(root)).",
         )),
     ),
 )
 def arch_64bit(ctx):
     binary = ctx.params["userspace_binary"]
-    return judge_arch_64bit(platform.machine(), elf_bits(binary), binary, ctx.target)
+    machine = platform.machine() if ctx.fs.live else None
+    return judge_arch_64bit(machine, elf_bits(ctx.fs.resolve(binary)), binary, ctx.target)
