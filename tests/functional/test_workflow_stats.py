@@ -15,7 +15,9 @@ CALLBACK_OFF_WARNING = "but the callback cloudbackup.precheck.precheck_report is
 
 
 def refused_host(**extra):
-    return dict(LOCAL, cloudbackup_precheck_oss_endpoint="127.0.0.1:%d" % endpoints.closed_port(), **extra)
+    # Only the object-storage item: the other host items would judge this machine itself.
+    return dict(LOCAL, cloudbackup_precheck_oss_endpoint="127.0.0.1:%d" % endpoints.closed_port(),
+                cloudbackup_precheck_host_checks=["oss_connectivity"], **extra)
 
 
 def accepted_host():
