@@ -7,7 +7,7 @@ does not have fails as SQL Server fails it (error 207/208, cause internal), and 
 column the statement does not return is a test error, so a canned answer cannot agree with a wrong
 statement. Every statement is recorded with its bound values."""
 
-from catalogs import load
+from ansible_collections.cloudbackup.precheck.tests.support.catalogs import load
 
 from ansible_collections.cloudbackup.precheck.plugins.module_utils.core.registry import PrecheckError
 

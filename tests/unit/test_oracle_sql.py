@@ -9,10 +9,10 @@ import re
 import pytest
 from sqlglot import exp
 
-from catalogs import load, statements_in
+from ansible_collections.cloudbackup.precheck.tests.support.catalogs import load, statements_in
 
 from ansible_collections.cloudbackup.precheck.plugins.module_utils.core import registry
-from test_oracle_checks import RAC, context_with, database, instance
+from ansible_collections.cloudbackup.precheck.tests.unit.test_oracle_checks import RAC, context_with, database, instance
 
 from ansible_collections.cloudbackup.precheck.plugins.module_utils.oracle import checks as oracle_checks
 from ansible_collections.cloudbackup.precheck.plugins.module_utils.oracle import gathering as oracle_gathering

@@ -23,7 +23,8 @@ from ansible_collections.cloudbackup.precheck.plugins.module_utils.sqlserver imp
 from ansible_collections.cloudbackup.precheck.plugins.module_utils.core.registry import register
 from ansible_collections.cloudbackup.precheck.plugins.module_utils.core.runner import parallel_map
 from ansible_collections.cloudbackup.precheck.plugins.module_utils.sqlserver.common import (
-    PEER_OPTIONS, V2008, VIEW_ANY_DATABASE, rows_by_id, can_see_definitions, database_check, database_files, as_int, login_of, lower_keys, major_version, num, plural,
+    PEER_OPTIONS, V2008, VIEW_ANY_DATABASE, rows_by_id, can_see_definitions, database_check, database_files, as_int,
+    login_of, lower_keys, major_version, num, plural,
     summary_check, as_text, who_fix, normalize_thumbprint, read_rows, sql_string, state_permission, unreadable)
 from ansible_collections.cloudbackup.precheck.plugins.module_utils.sqlserver.connection import quote_name
 
