@@ -19,9 +19,10 @@ import atexit
 import os
 import re
 import sys
-import threading
 import time
 
+from ansible_collections.cloudbackup.precheck.plugins.module_utils.core.bounded import Abandoned
+from ansible_collections.cloudbackup.precheck.plugins.module_utils.core.bounded import call as bounded_call
 from ansible_collections.cloudbackup.precheck.plugins.module_utils.core.registry import PrecheckError
 
 try:
@@ -301,48 +302,6 @@ def validate_connection(params):
         if value is None or value <= 0:
             problems.append("%s: must be a number of seconds greater than 0, got %r" % (option, value))
     return problems
-
-
-# ---------------------------------------------------------------------------------------------
-# Bounded calls
-# ---------------------------------------------------------------------------------------------
-
-class Abandoned(Exception):
-    pass
-
-
-def bounded_call(function, timeout, on_late_result=None):
-    """Run `function` in a daemon thread and stop waiting after `timeout` seconds.
-
-    Returns its value or raises its exception; raises Abandoned when the time is up. A value
-    that arrives after we gave up is handed to `on_late_result` (to close a late connection)."""
-    box = {}
-    lock = threading.Lock()
-
-    def work():
-        try:
-            value = function()
-        except BaseException as exc:  # pylint: disable=broad-except
-            with lock:
-                box["error"] = exc
-            return
-        with lock:
-            late = box.get("abandoned", False)
-            box["value"] = value
-        if late and on_late_result is not None:
-            on_late_result(value)
-
-    thread = threading.Thread(target=work, name="cloudbackup-precheck-oracle")
-    thread.daemon = True
-    thread.start()
-    thread.join(timeout)
-    with lock:
-        if "value" not in box and "error" not in box:
-            box["abandoned"] = True
-            raise Abandoned()
-    if "error" in box:
-        raise box["error"]
-    return box["value"]
 
 
 def _close_quietly(connection):
