@@ -56,3 +56,11 @@ def call(function, seconds, on_late_result=None, name="cloudbackup-precheck-boun
     if "error" in box:
         raise box["error"]
     return box["value"]
+
+
+def close_quietly(resource):
+    """An `on_late_result` for connections: close what nobody will use (closing a broken one may fail)."""
+    try:
+        resource.close()
+    except Exception:  # pylint: disable=broad-except
+        pass

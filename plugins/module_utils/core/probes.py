@@ -16,8 +16,9 @@ import json
 import socket
 import ssl
 import subprocess
-import threading
 import time
+
+from ansible_collections.cloudbackup.precheck.plugins.module_utils.core import bounded
 
 
 class Deadline:
@@ -35,24 +36,15 @@ def _fail(step, cause, detail, **extra):
 
 
 def resolve(host, port, deadline):
-    """getaddrinfo has no timeout of its own: run it in a thread we can stop waiting for."""
-    box = {}
-
-    def work():
-        try:
-            box["addrs"] = socket.getaddrinfo(host, port, 0, socket.SOCK_STREAM)
-        except socket.gaierror as exc:
-            box["error"] = exc
-
-    thread = threading.Thread(target=work)
-    thread.daemon = True
-    thread.start()
-    thread.join(deadline.remaining())
-    if thread.is_alive():
+    """getaddrinfo has no timeout of its own: a lookup that outlives the deadline is abandoned."""
+    try:
+        infos = bounded.call(lambda: socket.getaddrinfo(host, port, 0, socket.SOCK_STREAM), deadline.remaining(),
+                             name="cloudbackup-precheck-resolve")
+    except bounded.Abandoned:
         return _fail("dns", "timeout", "DNS lookup of %s did not answer in time" % host)
-    if "error" in box:
-        return _fail("dns", "dns", "DNS lookup of %s failed: %s" % (host, box["error"].strerror or box["error"]))
-    return {"ok": True, "addresses": [info[4][0] for info in box["addrs"]], "infos": box["addrs"]}
+    except (socket.gaierror, UnicodeError) as exc:
+        return _fail("dns", "dns", "DNS lookup of %s failed: %s" % (host, getattr(exc, "strerror", None) or exc))
+    return {"ok": True, "addresses": [info[4][0] for info in infos], "infos": infos}
 
 
 def _classify_socket_error(exc):

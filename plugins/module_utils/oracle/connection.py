@@ -23,6 +23,7 @@ import time
 
 from ansible_collections.cloudbackup.precheck.plugins.module_utils.core.bounded import Abandoned
 from ansible_collections.cloudbackup.precheck.plugins.module_utils.core.bounded import call as bounded_call
+from ansible_collections.cloudbackup.precheck.plugins.module_utils.core.bounded import close_quietly
 from ansible_collections.cloudbackup.precheck.plugins.module_utils.core.registry import PrecheckError
 
 try:
@@ -304,17 +305,10 @@ def validate_connection(params):
     return problems
 
 
-def _close_quietly(connection):
-    try:
-        connection.close()
-    except Exception:  # pylint: disable=broad-except
-        pass
-
-
 def _close_bounded(connection):
     """At exit: log off, but never let a hung server keep the module process alive."""
     try:
-        bounded_call(lambda: _close_quietly(connection), 2.0)
+        bounded_call(lambda: close_quietly(connection), 2.0)
     except Abandoned:
         pass
 
@@ -485,7 +479,7 @@ def open_connection(params, label):
         return oracledb.connect(**kwargs)
 
     try:
-        connection = bounded_call(attempt, timeout, on_late_result=_close_quietly)
+        connection = bounded_call(attempt, timeout, on_late_result=close_quietly)
     except Abandoned:
         raise PrecheckError(
             "timeout",

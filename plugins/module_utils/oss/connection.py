@@ -12,9 +12,9 @@ import errno
 import re
 import socket
 import ssl
-import threading
 import time
 
+from ansible_collections.cloudbackup.precheck.plugins.module_utils.core import bounded
 from ansible_collections.cloudbackup.precheck.plugins.module_utils.core.registry import PrecheckError
 
 try:
@@ -296,30 +296,22 @@ class Client:
         if self.down is not None:
             raise self.down
         method = getattr(self._client, re.sub(r"(?<!^)(?=[A-Z])", "_", operation).lower())
-        box = {}
 
         def work():
-            try:
-                result = method(request)
-                box["result"] = (result, result.body.read()) if read_body else result
-            except Exception as exc:  # pylint: disable=broad-except
-                box["error"] = exc
+            result = method(request)
+            return (result, result.body.read()) if read_body else result
 
         started = time.monotonic()
-        thread = threading.Thread(target=work)
-        thread.daemon = True  # a call that outlives its bound is abandoned, not waited for
-        thread.start()
-        thread.join(self.bound)
-        if thread.is_alive():
+        try:
+            return bounded.call(work, self.bound, name="oss-call")  # a late answer is simply dropped
+        except bounded.Abandoned:
             failure = OssCallError(
                 "timeout", "%s of %s did not finish within %gs at %s (DNS lookup, connection and answer)."
                 % (operation, subject or "oss://%s" % bucket, self.bound, self.settings["endpoint_label"]),
                 "Check the network path and the resolver, or raise connect_timeout/read_timeout.",
                 details={"operation": operation, "bucket": bucket})
-        elif "error" in box:
-            failure = classify(box["error"], operation, bucket, self.settings, subject)
-        else:
-            return box["result"]
+        except Exception as exc:  # pylint: disable=broad-except
+            failure = classify(exc, operation, bucket, self.settings, subject)
         failure.details["elapsed_ms"] = int((time.monotonic() - started) * 1000)
         if failure.cause in ENDPOINT_CAUSES or (failure.cause == "timeout" and operation == "GetBucketInfo"):
             self.down = failure

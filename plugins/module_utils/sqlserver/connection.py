@@ -20,9 +20,9 @@ import re
 import socket
 import struct
 import sys
-import threading
 import time
 
+from ansible_collections.cloudbackup.precheck.plugins.module_utils.core import bounded
 from ansible_collections.cloudbackup.precheck.plugins.module_utils.core import probes
 from ansible_collections.cloudbackup.precheck.plugins.module_utils.core.context import instance_target
 from ansible_collections.cloudbackup.precheck.plugins.module_utils.core.registry import PrecheckError
@@ -732,26 +732,6 @@ class Connection:
             pass  # closing a broken connection: nothing left to do
 
 
-def _bounded_connect(pyodbc, text, login_timeout, wall):
-    """pyodbc.connect in a thread given `wall` seconds: a driver stuck beyond its login timeout
-    (a silent SQL Server Browser, a DNS server that never answers) is abandoned, not waited for."""
-    box = {}
-
-    def work():
-        try:
-            box["conn"] = pyodbc.connect(text, timeout=login_timeout, autocommit=True)
-        except Exception as exc:  # pylint: disable=broad-except
-            box["error"] = exc
-
-    thread = threading.Thread(target=work, name="sqlserver-connect")
-    thread.daemon = True
-    thread.start()
-    thread.join(wall)
-    if thread.is_alive():
-        return None, None
-    return box.get("conn"), box.get("error")
-
-
 def connect(settings):
     """Open a read-only (autocommit) connection to master within connect_timeout, or raise a
     classified PrecheckError owned by sqlserver.connection."""
@@ -775,13 +755,21 @@ def connect(settings):
             source=CONNECTION_CHECK, details={"reason": "unquotable_value", "driver": driver})
     timeout = settings["connect_timeout"]
     start = time.monotonic()
-    raw, exc = _bounded_connect(pyodbc, text, max(1, int(math.ceil(timeout))), timeout + CONNECT_GRACE)
-    del text
-    elapsed = time.monotonic() - start
-    if raw is None and exc is None:
+    login_timeout = max(1, int(math.ceil(timeout)))
+    exc = None
+    # A driver stuck beyond its login timeout (a silent SQL Server Browser, a DNS server that never
+    # answers) is abandoned; a connection it opens after that is closed, never used.
+    try:
+        raw = bounded.call(lambda: pyodbc.connect(text, timeout=login_timeout, autocommit=True),
+                           timeout + CONNECT_GRACE, on_late_result=bounded.close_quietly, name="sqlserver-connect")
+    except bounded.Abandoned:
         probe = diagnose(settings, min(2.0, timeout)) if settings["instance"] else {}
         raise connect_error(settings, "HYT00", 0, "no answer within %gs (the driver did not return)"
                             % (timeout + CONNECT_GRACE), family, probe)
+    except Exception as caught:  # pylint: disable=broad-except
+        exc = caught
+    del text
+    elapsed = time.monotonic() - start
     if exc is not None:
         if not isinstance(exc, pyodbc.Error):
             raise PrecheckError("internal", "Connecting to SQL Server %s failed: %s: %s."

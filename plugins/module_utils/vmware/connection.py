@@ -18,11 +18,12 @@ __metaclass__ = type
 import socket
 import ssl
 import sys
-import threading
 import time
 import xml.etree.ElementTree as ET
 
 from ansible_collections.cloudbackup.precheck.plugins.module_utils.core import probes
+from ansible_collections.cloudbackup.precheck.plugins.module_utils.core.bounded import Abandoned
+from ansible_collections.cloudbackup.precheck.plugins.module_utils.core.bounded import call as bounded_call
 from ansible_collections.cloudbackup.precheck.plugins.module_utils.core.registry import PrecheckError
 
 try:  # Python 3; the module never runs on Python 2, but sanity imports it there
@@ -92,27 +93,14 @@ def endpoint(hostname, port):
 def bounded(function, seconds, what, where):
     """function() within `seconds`, or a `timeout` PrecheckError; its own exceptions are re-raised.
 
-    The thread is a daemon: if vCenter never answers, the module exits without it."""
-    box = {}
-
-    def work():
-        try:
-            box["value"] = function()
-        except BaseException as exc:  # pylint: disable=broad-except
-            box["error"] = exc
-
-    thread = threading.Thread(target=work)
-    thread.daemon = True
-    thread.start()
-    thread.join(seconds)
-    if thread.is_alive():
+    If vCenter never answers, the call is abandoned and the module exits without it."""
+    try:
+        return bounded_call(function, seconds, name="vmware-call")
+    except Abandoned:
         raise PrecheckError(
             "timeout", "vCenter %s did not answer within %gs while %s." % (where, seconds, what),
             "Check that vCenter runs and answers (vSphere Client, or https://%s/ui in a browser from this host), "
             "and raise the timeout if it is only slow." % where, details={"step": what, "timeout": seconds})
-    if "error" in box:
-        raise box["error"]
-    return box.get("value")
 
 
 def ssl_context(validate_certs, ca_path):
