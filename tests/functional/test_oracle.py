@@ -315,12 +315,13 @@ def test_running_rman_job_fails_and_names_session_and_instance(standin_run):
     result = results["rman_running"]
     item = one(result, "oracle.rman_running")
     assert item["status"] == "failed"
-    assert item["target"] == "rac-scan.example.com/sales.example.com"
+    assert item["target"] == "rac-scan.example.com:1521/sales.example.com"
     assert "BACKUP (DB FULL)" in item["message"] and "session 911" in item["message"]
     assert "instance ORCL2" in item["message"]
     # RAC: every instance reported, targeted by instance name
     targets = sorted(r["target"] for r in by_id(result)["oracle.instance_status"])
-    assert targets == ["rac-scan.example.com/sales.example.com@ORCL1", "rac-scan.example.com/sales.example.com@ORCL2"]
+    assert targets == ["rac-scan.example.com:1521/sales.example.com@ORCL1",
+                       "rac-scan.example.com:1521/sales.example.com@ORCL2"]
 
 
 def test_login_without_sysbackup_fails_with_the_grant(standin_run):

@@ -454,12 +454,13 @@ def test_dsn_with_credentials_is_refused_without_echoing_it():
 
 
 @pytest.mark.parametrize("dsn, label", [
-    ("db01:1521/ORCLPDB1", "db01/ORCLPDB1"),
-    ("db01/ORCL", "db01/ORCL"),
-    ("//db01.example.com:1521/sales.example.com:dedicated/ORCL1", "db01.example.com/sales.example.com"),
-    ("tcps://db01:2484/ORCL?wallet_location=/w&ssl_server_dn_match=true", "db01/ORCL"),
-    ("[::1]:1521/ORCL", "::1/ORCL"),
-    ("(DESCRIPTION=(ADDRESS=(PROTOCOL=TCP)(HOST=db01)(PORT=1521))(CONNECT_DATA=(SERVICE_NAME=ORCL)))", "db01/ORCL"),
+    ("db01:1521/ORCLPDB1", "db01:1521/ORCLPDB1"),
+    ("db01/ORCL", "db01:1521/ORCL"),
+    ("//db01.example.com:1521/sales.example.com:dedicated/ORCL1", "db01.example.com:1521/sales.example.com"),
+    ("tcps://db01:2484/ORCL?wallet_location=/w&ssl_server_dn_match=true", "db01:2484/ORCL"),
+    ("[::1]:1522/ORCL", "[::1]:1522/ORCL"),
+    ("(DESCRIPTION=(ADDRESS=(PROTOCOL=TCP)(HOST=db01)(PORT=1522))(CONNECT_DATA=(SERVICE_NAME=ORCL)))",
+     "db01:1522/ORCL"),
     ("PRODDB", "PRODDB"),
 ])
 def test_dsn_label(dsn, label):
@@ -467,9 +468,15 @@ def test_dsn_label(dsn, label):
 
 
 def test_targets():
-    assert conn.target_label(params()) == "ORCL"
-    assert conn.target_label(params(service_name=None, sid="ORCL1")) == "ORCL1"
-    assert conn.target_label(params(login_host=None, service_name=None, dsn="db01:1521/PDB1")) == "db01/PDB1"
+    assert conn.target_label(params()) == "db01:1521/ORCL"
+    assert conn.target_label(params(service_name=None, sid="ORCL1")) == "db01:1521/ORCL1"
+    assert conn.target_label(params(login_host=None, service_name=None, dsn="db01:1521/PDB1")) == "db01:1521/PDB1"
+
+
+def test_two_databases_of_one_name_on_one_host_have_their_own_targets():
+    first, second = params(login_port=1521), params(login_port=1522, label="reporting")
+    assert conn.target_label(first) == "db01:1521/ORCL"
+    assert conn.target_label(second) == "reporting (db01:1522/ORCL)"
 
 
 def test_thick_mode_only_when_asked_or_needed():
@@ -544,7 +551,7 @@ def test_missing_grant_is_a_permission_error_naming_the_view_and_grant():
     with pytest.raises(PrecheckError) as caught:
         oracle_gathering.gather(ctx, "recovery_area")
     assert caught.value.cause == "permission"
-    assert "C##BKP cannot read V$RECOVERY_FILE_DEST on ORCL (ORA-00942)" in caught.value.message
+    assert "C##BKP cannot read V$RECOVERY_FILE_DEST on db01:1521/ORCL (ORA-00942)" in caught.value.message
     assert 'GRANT SELECT ON SYS.V_$RECOVERY_FILE_DEST TO "C##BKP";' in caught.value.remediation
 
 

@@ -101,6 +101,7 @@ ER_USER_LIMIT_REACHED = 1226
 ER_ACCOUNT_LOCKED = 3118
 ER_MUST_CHANGE_PASSWORD = 1820
 ER_MUST_CHANGE_PASSWORD_LOGIN = 1862
+CR_SSL_CONNECTION_ERROR = 2026  # the client's; PyMySQL raises it when TLS is asked for and the server has none
 PERMISSION_ERRORS = (ER_DBACCESS_DENIED, ER_TABLEACCESS_DENIED, ER_COLUMNACCESS_DENIED, ER_SPECIFIC_ACCESS_DENIED,
                      1370)
 LOGIN_ERRORS = (ER_ACCESS_DENIED, ER_ACCESS_DENIED_NO_PASSWORD, ER_HOST_NOT_PRIVILEGED, ER_ACCOUNT_LOCKED,
@@ -366,6 +367,13 @@ def classify_connect_error(exc, settings):
         return PrecheckError(
             "unreachable", "MySQL server %s is not reachable (%s, %s): %s." % (where, via, reason, text or network),
             fix, source=CONNECTION_CHECK, details=details)
+    if code == CR_SSL_CONNECTION_ERROR:
+        details["reason"] = "server_no_tls"
+        return PrecheckError(
+            "tls", "MySQL server %s does not offer TLS, but ca_cert or client_cert asks for it: %s." % (where, text),
+            "Enable TLS on the server (ssl_cert and ssl_key in its configuration; SHOW VARIABLES LIKE 'have_ssl' "
+            "must say YES), or remove ca_cert and client_cert if an unencrypted connection is acceptable on this "
+            "network.", source=CONNECTION_CHECK, details=details)
     if code in LOGIN_ERRORS:
         details["reason"] = "login"
         if code == ER_HOST_NOT_PRIVILEGED:
@@ -482,7 +490,9 @@ def connect(settings):
                 details={"reason": "dns"})
     kwargs = dict(
         host=settings["host"], port=int(settings["port"]), unix_socket=settings["unix_socket"],
-        user=settings["user"], password=settings["password"] or "",
+        # UTF-8 bytes, as the mysql client sends them: PyMySQL encodes a str password as Latin-1,
+        # which fails a non-ASCII password with a misleading 1045 or an encoding error.
+        user=settings["user"], password=(settings["password"] or "").encode("utf-8"),
         connect_timeout=timeout, read_timeout=timeout, write_timeout=timeout,
         charset="utf8mb4", autocommit=None, local_infile=False, program_name="cloudbackup.precheck",
     )

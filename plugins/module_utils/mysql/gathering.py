@@ -100,9 +100,15 @@ class MysqlContext(Context):
     def server(self):
         def read():
             connection = self.connection()
-            version, comment, current_user = connection.query(
-                "SELECT VERSION(), @@version_comment, CURRENT_USER()", what="the server version")[0]
-            cipher = connection.query("SHOW SESSION STATUS LIKE 'Ssl_cipher'", what="the TLS status")
+            try:
+                version, comment, current_user = connection.query(
+                    "SELECT VERSION(), @@version_comment, CURRENT_USER()", what="the server version")[0]
+                cipher = connection.query("SHOW SESSION STATUS LIKE 'Ssl_cipher'", what="the TLS status")
+            except PrecheckError as exc:
+                # mysql.connection reads these right after login: a drop or a timeout here is its
+                # failure, and the other checks, which need the server too, say "Not run".
+                exc.source = mysql_conn.CONNECTION_CHECK
+                raise
             server = parse_server_version(version, comment)
             server.update({"current_user": current_user, "tls_cipher": (cipher[0][1] if cipher else "") or None,
                            "connect_ms": connection.elapsed_ms})

@@ -18,12 +18,15 @@ __metaclass__ = type
 import atexit
 import os
 import re
+import socket
+import ssl
 import sys
 import time
 
 from ansible_collections.cloudbackup.precheck.plugins.module_utils.core.bounded import Abandoned
 from ansible_collections.cloudbackup.precheck.plugins.module_utils.core.bounded import call as bounded_call
 from ansible_collections.cloudbackup.precheck.plugins.module_utils.core.bounded import close_quietly
+from ansible_collections.cloudbackup.precheck.plugins.module_utils.core.context import instance_target
 from ansible_collections.cloudbackup.precheck.plugins.module_utils.core.registry import PrecheckError
 
 try:
@@ -225,48 +228,76 @@ def os_authentication(params):
     return not params.get("login_user")
 
 
-def dsn_label(dsn):
-    """`host/service` of an Easy Connect string or connect descriptor; a TNS alias as itself.
+DEFAULT_PORT = 1521  # Easy Connect's and a descriptor's default, with TCP and TCPS alike
 
-    Never the whole string: a descriptor may carry wallet settings, and users paste odd things."""
+
+def dsn_parts(dsn):
+    """(host, port, service) of an Easy Connect string or connect descriptor, missing parts None;
+    None for a TNS alias. Never the whole string: a descriptor may carry wallet settings."""
     text = dsn.strip()
     if text.startswith("("):
-        host = re.search(r"\(\s*HOST\s*=\s*([^)\s]+)", text, re.IGNORECASE)
-        service = re.search(r"\(\s*(?:SERVICE_NAME|SID)\s*=\s*([^)\s]+)", text, re.IGNORECASE)
-        parts = [m.group(1) for m in (host, service) if m]
-        return "/".join(parts) or "connect descriptor"
+        found = [re.search(r"\(\s*%s\s*=\s*([^)\s]+)" % key, text, re.IGNORECASE)
+                 for key in ("HOST", "PORT", "(?:SERVICE_NAME|SID)")]
+        host, port, service = [m.group(1) if m else None for m in found]
+        return host, port or (DEFAULT_PORT if host else None), service
     text = re.sub(r"^[A-Za-z]+://", "", text)
     text = text.lstrip("/").split("?", 1)[0]
     if "/" not in text and ":" not in text:
-        return text          # a TNS alias
+        return None
     hostport, _sep, rest = text.partition("/")
     if hostport.startswith("["):
-        host = hostport[1:].split("]", 1)[0]
+        host, _bracket, port = hostport[1:].partition("]")
+        port = port.lstrip(":")
     else:
-        host = hostport.split(":", 1)[0]
-    service = rest.split(":", 1)[0].split("/", 1)[0]
-    return "%s/%s" % (host, service) if service else host
+        host, _colon, port = hostport.partition(":")
+    return host, port or DEFAULT_PORT, rest.split(":", 1)[0].split("/", 1)[0] or None
+
+
+def _host_port(host, port):
+    return "%s:%s" % ("[%s]" % host if ":" in host else host, port)
+
+
+def dsn_label(dsn):
+    """`host:port/service` of an Easy Connect string or connect descriptor; a TNS alias as itself."""
+    parts = dsn_parts(dsn)
+    if parts is None:
+        return dsn.strip()
+    host, port, service = parts
+    if not host:
+        return service or "connect descriptor"
+    return "/".join(p for p in (_host_port(host, port), service) if p)
 
 
 def endpoint(params):
-    """Where the connection goes, for messages: `host:port` or the dsn's label, never the dsn."""
+    """Where the connection goes, for messages: `host:port` (or the TNS alias), never the dsn."""
     if params.get("dsn"):
-        return dsn_label(params["dsn"])
+        parts = dsn_parts(params["dsn"])
+        if parts is None:
+            return "TNS alias %s" % params["dsn"].strip()
+        return _host_port(parts[0], parts[1]) if parts[0] else dsn_label(params["dsn"])
     if params.get("service_name") or params.get("sid"):
-        return "%s:%s" % (params.get("login_host") or "localhost", params.get("login_port") or 1521)
+        return _host_port(params.get("login_host") or "localhost", params.get("login_port") or DEFAULT_PORT)
     return "the local instance (bequeath)"
 
 
-def target_label(params):
-    """What the results name: the service name (or SID), `host/service` of a dsn, or the local
-    instance (ORACLE_SID) for OS authentication without a connect string."""
+def host_name(params):
+    """The host the connection resolves, for a DNS failure; None for an alias or the local instance."""
     if params.get("dsn"):
-        return dsn_label(params["dsn"])
-    if params.get("service_name"):
-        return params["service_name"]
-    if params.get("sid"):
-        return params["sid"]
-    return os.environ.get("ORACLE_SID") or "local instance"
+        return (dsn_parts(params["dsn"]) or (None,))[0]
+    return (params.get("login_host") or "localhost") if params.get("service_name") or params.get("sid") else None
+
+
+def target_label(params):
+    """What the results name: `host:port/service` (or SID), after the instance's label when given,
+    so that two databases of one name on one host never collide; a dsn's `host:port/service` or TNS
+    alias; or the local instance (ORACLE_SID) for OS authentication without a connect string."""
+    if params.get("dsn"):
+        where = dsn_label(params["dsn"])
+    elif params.get("service_name") or params.get("sid"):
+        where = "%s/%s" % (endpoint(params), params.get("service_name") or params.get("sid"))
+    else:
+        where = os.environ.get("ORACLE_SID") or "local instance"
+    return instance_target(where, params.get("label"))
 
 
 def validate_connection(params):
@@ -358,10 +389,21 @@ def _who(params):
     return "user %s%s" % (normalize_user(params["login_user"]), _mode_text(params))
 
 
+def _socket_cause(exc):
+    """`dns` or `tls` when a socket error is behind a connect failure: python-oracledb raises an
+    unresolvable host's gaierror as it is, and wraps a TLS failure into DPY-6005 (`__cause__`)."""
+    for error in (exc, exc.__cause__, exc.__context__):
+        if isinstance(error, socket.gaierror):
+            return "dns"
+        if isinstance(error, ssl.SSLError):
+            return "tls"
+    return None
+
+
 def _connect_failure(exc, params, label):
     """A PrecheckError that says what failed, why, and what to do, from an oracledb error."""
     full_code, code, text = error_info(exc)
-    cause = classify(exc, during="connect")
+    cause = _socket_cause(exc) or classify(exc, during="connect")
     who = _who(params)
     where = endpoint(params)
     ora = ("ORA-%05d" % code) if code else full_code
@@ -422,10 +464,19 @@ def _connect_failure(exc, params, label):
             fix = ("Use thick mode: install Oracle Instant Client and set oracle_client_lib_dir (thin mode supports "
                    "Oracle Database 12.1 or later, and 11G or later password verifiers).")
     elif cause == "tls":
-        message = "TLS with the listener at %s for %s failed (%s): %s." % (where, label, code_text, text)
-        fix = "Check the wallet and the server certificate DN (ssl_server_dn_match) of the dsn."
+        message = "TLS with the listener at %s for %s failed%s: %s." % (
+            where, label, " (%s)" % code_text if code_text else "", text)
+        fix = ("The listener's certificate must be signed by a CA this host trusts and match the server DN: add the "
+               "CA to the wallet the dsn names (wallet_location) or to this host's trust store, and check "
+               "ssl_server_dn_match and ssl_server_cert_dn in the dsn; a TCPS port that is not TLS (or a TCP port "
+               "reached with tcps://) fails the same way.")
+    elif cause == "dns":
+        message = "The host name %s of %s does not resolve: %s." % (host_name(params), label, text)
+        fix = ("Check login_host (or the host of dsn) and this host's resolver (/etc/hosts, the DNS servers of "
+               "/etc/resolv.conf); with a TNS alias, the HOST of its entry in tnsnames.ora.")
     else:
-        message = "Cannot reach the listener at %s for %s (%s): %s." % (where, label, code_text, text)
+        message = "Cannot reach the listener at %s for %s%s: %s." % (
+            where, label, " (%s)" % code_text if code_text else "", text)
         fix = ("Check that the host name resolves, that the listener runs (`lsnrctl status` on the database host) "
                "and listens on that port, and that no firewall or security group blocks it.")
     return PrecheckError(cause, message, fix, source=CONNECTION_CHECK, details=details)
