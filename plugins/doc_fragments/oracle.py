@@ -17,7 +17,7 @@ options:
       - The database to connect to, as an Easy Connect string (V(dbhost:1521/ORCLPDB1), V(tcps://dbhost:2484/sales.example.com)),
         a connect descriptor (C(DESCRIPTION=...)), or a TNS alias.
       - Mutually exclusive with O(login_host), O(service_name) and O(sid). Must not contain credentials.
-      - Results name the database C(host/service) of the string (or the alias), never the whole string.
+      - Results name the database C(host:port/service) of the string (or the alias), never the whole string.
     type: str
   login_host:
     description:
@@ -31,8 +31,8 @@ options:
     default: 1521
   service_name:
     description:
-      - The database service to connect to (a PDB is reached by its service name). Results name the database by
-        it. Mutually exclusive with O(sid) and O(dsn).
+      - The database service to connect to (a PDB is reached by its service name). Results name the database C(login_host:login_port/service_name),
+        after O(label) where given. Mutually exclusive with O(sid) and O(dsn).
     type: str
   sid:
     description:

@@ -47,7 +47,7 @@ CONNECTION_ARGS = dict(
         "The database to connect to, as an Easy Connect string (V(dbhost:1521/ORCLPDB1), "
         "V(tcps://dbhost:2484/sales.example.com)), a connect descriptor (C(DESCRIPTION=...)), or a TNS alias.",
         "Mutually exclusive with O(login_host), O(service_name) and O(sid). Must not contain credentials.",
-        "Results name the database C(host/service) of the string (or the alias), never the whole string.",
+        "Results name the database C(host:port/service) of the string (or the alias), never the whole string.",
     )),
     login_host=dict(type="str", description=(
         "The host of the listener, when O(dsn) is not used. Defaults to V(localhost) when O(service_name) or O(sid) "
@@ -57,8 +57,8 @@ CONNECTION_ARGS = dict(
         "The port of the listener, with O(login_host).",
     )),
     service_name=dict(type="str", description=(
-        "The database service to connect to (a PDB is reached by its service name). Results name the database by it."
-        " Mutually exclusive with O(sid) and O(dsn).",
+        "The database service to connect to (a PDB is reached by its service name). Results name the database "
+        "C(login_host:login_port/service_name), after O(label) where given. Mutually exclusive with O(sid) and O(dsn).",
     )),
     sid=dict(type="str", description=(
         "The instance SID to connect to, for databases that register no service. Mutually exclusive with "
