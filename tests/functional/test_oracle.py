@@ -279,9 +279,9 @@ def test_mounted_instance_warns_with_open_remediation(standin_run):
 def test_cdb_reports_each_pdb_and_the_mounted_one_warns(standin_run):
     _run, results, _logs = standin_run
     result = results["cdb_pdb_mounted"]
-    assert one(result, "oracle.database_status", "CDB1")["status"] == "passed"
-    assert one(result, "oracle.database_status", "CDB1/SALES")["status"] == "passed"
-    hr = one(result, "oracle.database_status", "CDB1/HR")
+    assert one(result, "oracle.database_status", "db01.example.com:1521/CDB1")["status"] == "passed"
+    assert one(result, "oracle.database_status", "db01.example.com:1521/CDB1/SALES")["status"] == "passed"
+    hr = one(result, "oracle.database_status", "db01.example.com:1521/CDB1/HR")
     assert hr["status"] == "warning"
     assert "PDB HR" in hr["message"] and "MOUNTED" in hr["message"]
     assert 'ALTER PLUGGABLE DATABASE "HR" OPEN;' in hr["remediation"]
