@@ -13,7 +13,7 @@ import yaml
 from fake_powershell import windows_facts
 from ansible_collections.cloudbackup.precheck.plugins.plugin_utils import windows_host as windows
 
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+from checkout import ROOT
 
 
 def script():

@@ -19,7 +19,7 @@ import time
 import pytest
 
 from catalogs import statements_in
-from harness import local_inventory, run_playbook
+from harness import ROOT, local_inventory, run_playbook
 from mariadb import MariaDBServer
 
 PASSWORDS = {
@@ -286,7 +286,7 @@ CHILD = textwrap.dedent("""
 
 @pytest.mark.parametrize("how", ["exit", "kill"])
 def test_a_server_dies_with_the_test_process(tmp_path, how):
-    support = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "support")
+    support = os.path.join(ROOT, "tests", "support")
     basedir = tempfile.mkdtemp(prefix="cbp-mariadb-")
     try:
         proc = subprocess.run([sys.executable, "-c", CHILD % support, basedir, how], capture_output=True, text=True,

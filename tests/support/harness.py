@@ -87,7 +87,8 @@ def run_playbook(tmp_path, inventory, playbook=PRECHECK_PLAYBOOK, verbosity=0, e
         "ANSIBLE_COLLECTIONS_PATH": os.path.join(ROOT, ".venv", "collections"),
         "CLOUDBACKUP_PRECHECK_REPORT_DIR": str(report_dir),
         # These small fleets' tests read every finding in the terminal report: room for all of them
-        # (the default bound of 180 lines is tested at fleet scale in tests/unit/test_report_fleet.py).
+        # (the default bound of 180 lines is tested at fleet scale in
+        # tests/unit/plugins/callback/test_precheck_report_fleet.py).
         "CLOUDBACKUP_PRECHECK_REPORT_TERMINAL_LINES": "5000",
         "ANSIBLE_NOCOLOR": "1",
         "ANSIBLE_HOST_KEY_CHECKING": "False",

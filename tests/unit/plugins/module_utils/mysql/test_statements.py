@@ -1,6 +1,6 @@
 """Every statement the MySQL engine sends, for each flavour and version, against the documented catalog
 (tests/support/catalogs/mysql.yml), parsed with sqlglot's mysql dialect where it can read it. The
-same statements, and the printed remediations, run on a real MariaDB in tests/functional/test_mysql.py."""
+same statements, and the printed remediations, run on a real MariaDB in tests/functional/mysql/test_precheck.py."""
 
 import pytest
 from sqlglot import exp

@@ -1,6 +1,6 @@
 """The SQL Server checks through ansible-playbook, the role, the fact, the gate and the report
 callback, against TDS test servers (tests/support/tds_server) that the real pyodbc and FreeTDS
-ODBC driver talk to, one per scenario file in tests/functional/scenarios/sqlserver/.
+ODBC driver talk to, one per scenario file in tests/functional/sqlserver/scenarios/.
 
 One playbook run at -vvv covers the fleet: a healthy instance and the same one with differential
 backups planned for master; an instance with every kind of troubled database, one whose login
@@ -26,7 +26,7 @@ from tds_server import TdsServer
 # scripts/setup.sh --test installs the FreeTDS driver: without it these tests must fail, not skip.
 assert "FreeTDS" in pyodbc.drivers(), "FreeTDS ODBC driver not installed: run scripts/setup.sh --test"
 
-SCENARIOS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "scenarios", "sqlserver")
+SCENARIOS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "scenarios")
 USER = "backup_check"
 # ';', '{' and '=' make the ODBC connection string escape the password.
 PASSWORD = "S3cr;et{pw=9f3c1d-SQL"

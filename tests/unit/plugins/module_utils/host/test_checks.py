@@ -7,13 +7,11 @@ import time
 import pytest
 
 import endpoints
+from checkout import COLLECTIONS
 from host_engine import params
 from ansible_collections.cloudbackup.precheck.plugins.module_utils.host import checks as host_checks
 from ansible_collections.cloudbackup.precheck.plugins.module_utils.core import probes
 from ansible_collections.cloudbackup.precheck.plugins.module_utils.host import engine as host_engine
-
-COLLECTIONS = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))),
-                           ".venv", "collections")
 
 
 @pytest.mark.parametrize("value, expected", [

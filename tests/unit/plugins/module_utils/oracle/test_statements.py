@@ -12,7 +12,7 @@ from sqlglot import exp
 from ansible_collections.cloudbackup.precheck.tests.support.catalogs import load, statements_in
 
 from ansible_collections.cloudbackup.precheck.plugins.module_utils.core import registry
-from ansible_collections.cloudbackup.precheck.tests.unit.test_oracle_checks import RAC, context_with, database, instance
+from ansible_collections.cloudbackup.precheck.tests.unit.plugins.module_utils.oracle.test_checks import RAC, context_with, database, instance
 
 from ansible_collections.cloudbackup.precheck.plugins.module_utils.oracle import checks as oracle_checks
 from ansible_collections.cloudbackup.precheck.plugins.module_utils.oracle import gathering as oracle_gathering

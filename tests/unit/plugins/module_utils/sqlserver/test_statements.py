@@ -15,7 +15,7 @@ import inspect
 import pytest
 
 from ansible_collections.cloudbackup.precheck.tests.support.catalogs import statements_in
-from ansible_collections.cloudbackup.precheck.tests.unit.sqlserver_fake import CATALOG, VERSIONS, CatalogConnection
+from ansible_collections.cloudbackup.precheck.tests.support.sqlserver_fake import CATALOG, VERSIONS, CatalogConnection
 
 from ansible_collections.cloudbackup.precheck.plugins.module_utils.core import registry, runner
 from ansible_collections.cloudbackup.precheck.plugins.module_utils.core.registry import PrecheckError

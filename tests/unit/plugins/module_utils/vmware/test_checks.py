@@ -8,7 +8,7 @@ from ansible_collections.cloudbackup.precheck.plugins.module_utils.vmware import
 from ansible_collections.cloudbackup.precheck.plugins.module_utils.vmware import settings
 from ansible_collections.cloudbackup.precheck.plugins.module_utils.vmware import snapshots as snapshot_items
 
-from ansible_collections.cloudbackup.precheck.tests.unit.vmware_objects import (
+from ansible_collections.cloudbackup.precheck.tests.support.vmware_objects import (
     DRIVER, datastore, dev, disk, inventory, nic, passthrough, record, scsi, snapshot, vm)
 
 T = "vc01/DC0/app01"

@@ -11,7 +11,7 @@ from ansible_collections.cloudbackup.precheck.plugins.module_utils.sqlserver imp
 from ansible_collections.cloudbackup.precheck.plugins.module_utils.core.registry import PrecheckError
 from ansible_collections.cloudbackup.precheck.plugins.module_utils.sqlserver import common
 from ansible_collections.cloudbackup.precheck.plugins.module_utils.sqlserver import gathering as sqlserver_gathering
-from ansible_collections.cloudbackup.precheck.tests.unit.sqlserver_rows import db, one
+from ansible_collections.cloudbackup.precheck.tests.support.sqlserver_rows import db, one
 
 LABEL = "sql01:1433"
 ALL = ["full", "differential", "log"]

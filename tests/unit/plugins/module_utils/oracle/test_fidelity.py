@@ -4,7 +4,8 @@ named in tests/support/catalogs/oracle.yml."""
 
 import pytest
 
-from ansible_collections.cloudbackup.precheck.tests.unit.test_oracle_checks import LABEL, RAC, context_with, database, fake, instance, params
+from ansible_collections.cloudbackup.precheck.tests.unit.plugins.module_utils.oracle.test_checks import (
+    LABEL, RAC, context_with, database, fake, instance, params)
 
 from ansible_collections.cloudbackup.precheck.plugins.module_utils.oracle import checks as oc
 from ansible_collections.cloudbackup.precheck.plugins.module_utils.oracle import connection as oracle_conn

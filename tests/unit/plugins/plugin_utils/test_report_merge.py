@@ -16,7 +16,7 @@ import pytest
 from ansible_collections.cloudbackup.precheck.plugins.plugin_utils import report, report_merge
 from ansible_collections.cloudbackup.precheck.tests.support.report_files import validate_dir, validate_json
 
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+from checkout import ROOT
 
 
 def result(status, target, check="host.oss_connectivity"):

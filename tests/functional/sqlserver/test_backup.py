@@ -1,6 +1,6 @@
 """The SQL Server check items behind Azure Backup's error codes (seed 004), through ansible-playbook,
 the role, the fact and the report callback, against TDS test servers that the real pyodbc and FreeTDS
-ODBC driver talk to (scenario files tests/functional/scenarios/sqlserver/backup_*.yml).
+ODBC driver talk to (scenario files tests/functional/sqlserver/scenarios/backup_*.yml).
 
 One playbook run at -vvv covers: a SQL Server 2019 instance with one database per condition (a
 running BACKUP LOG, a log chain broken by another tool, log backups to NUL, a FULL database never
@@ -26,7 +26,7 @@ import yaml
 from harness import fact_play, run_playbook
 from tds_server import TdsServer
 
-SCENARIOS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "scenarios", "sqlserver")
+SCENARIOS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "scenarios")
 USER = "backup_check"
 PASSWORD = "S3cr;et{pw=4b7e2a-BKP"
 AGENT = "NT SERVICE\\AzureWLBackupPluginSvc"

@@ -13,7 +13,7 @@ from ansible_collections.cloudbackup.precheck.plugins.module_utils.vmware import
 from ansible_collections.cloudbackup.precheck.plugins.module_utils.vmware import engine
 from ansible_collections.cloudbackup.precheck.plugins.module_utils.vmware import gathering
 
-from ansible_collections.cloudbackup.precheck.tests.unit.vmware_objects import DRIVER, disk, fields, inventory, record, vm
+from ansible_collections.cloudbackup.precheck.tests.support.vmware_objects import DRIVER, disk, fields, inventory, record, vm
 
 
 def params(**extra):

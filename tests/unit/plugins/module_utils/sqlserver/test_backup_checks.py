@@ -19,7 +19,7 @@ from ansible_collections.cloudbackup.precheck.plugins.module_utils.sqlserver imp
 from ansible_collections.cloudbackup.precheck.plugins.module_utils.sqlserver import restore
 from ansible_collections.cloudbackup.precheck.plugins.module_utils.core.registry import PrecheckError
 from ansible_collections.cloudbackup.precheck.plugins.module_utils.sqlserver import gathering as sqlserver_gathering
-from ansible_collections.cloudbackup.precheck.tests.unit.sqlserver_rows import db, one
+from ansible_collections.cloudbackup.precheck.tests.support.sqlserver_rows import db, one
 from tds_server import TdsServer
 
 LABEL = "sql01:1433"

@@ -4,9 +4,9 @@ named in tests/support/catalogs/sqlserver.yml."""
 
 import pytest
 
-from ansible_collections.cloudbackup.precheck.tests.unit.sqlserver_fake import CATALOG, VERSIONS
-from ansible_collections.cloudbackup.precheck.tests.unit.sqlserver_rows import db, one
-from ansible_collections.cloudbackup.precheck.tests.unit.test_sqlserver_statements import run_all, troubled
+from ansible_collections.cloudbackup.precheck.tests.support.sqlserver_fake import CATALOG, VERSIONS
+from ansible_collections.cloudbackup.precheck.tests.support.sqlserver_rows import db, one
+from ansible_collections.cloudbackup.precheck.tests.unit.plugins.module_utils.sqlserver.test_statements import run_all, troubled
 
 from ansible_collections.cloudbackup.precheck.plugins.module_utils.core.registry import PrecheckError
 from ansible_collections.cloudbackup.precheck.plugins.module_utils.sqlserver import access

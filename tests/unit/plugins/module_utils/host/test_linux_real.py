@@ -17,11 +17,11 @@ import uuid
 
 import pytest
 
+from checkout import ROOT
 from host_engine import needs_root, one
 from linux_root import LinuxRoot
 
 pytestmark = needs_root
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 
 def sh(*argv):

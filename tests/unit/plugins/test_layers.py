@@ -8,7 +8,7 @@ import ast
 import glob
 import os
 
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+from checkout import ROOT
 UTILS = "ansible_collections.cloudbackup.precheck.plugins.module_utils"
 # Within an engine package, a file may import the files of a lower layer (and its own layer's
 # helpers, such as common.py), never a higher one.

@@ -1,6 +1,6 @@
 """The MySQL/MariaDB defects found against the manuals and on a real MariaDB (issue 11), and the
 version thresholds of the code against the documented catalog (tests/support/catalogs/mysql.yml).
-The printed remediation statements themselves run on MariaDB in tests/functional/test_mysql.py."""
+The printed remediation statements themselves run on MariaDB in tests/functional/mysql/test_precheck.py."""
 
 import pytest
 
