@@ -12,8 +12,8 @@ import yaml
 
 import contract
 import report_files
+from checkout import ROOT
 
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 VENV_BIN = os.path.dirname(sys.executable)
 
 

@@ -9,46 +9,27 @@ Content-Security-Policy. Screenshots go to tests/output/."""
 import os
 
 import pytest
-import yaml
-from ansible import constants as C
 from playwright.sync_api import sync_playwright
 
 import fleet
-from ansible_collections.cloudbackup.precheck.plugins.callback import precheck_report
+import report_callback
 from harness import ROOT
 from report_files import validate_dir
 
 CHROMIUM = "/usr/bin/chromium"
 OUTPUT = os.path.join(ROOT, "tests", "output")
-NAME = "cloudbackup.precheck.precheck_report"
-
-
-class Display:
-    verbosity = 0
-
-    def display(self, msg, *args, **kwargs):
-        pass
-
-    def warning(self, msg, *args, **kwargs):
-        raise AssertionError(msg)
-
-
-class Playbook:
-    _file_name = "precheck.yml"
 
 
 @pytest.fixture(scope="module")
 def fleet_report(tmp_path_factory):
     directory = tmp_path_factory.mktemp("html")
     with pytest.MonkeyPatch.context() as monkeypatch:
-        monkeypatch.setattr(precheck_report.atexit, "register", lambda function: None)
-        C.config.initialize_plugin_configuration_definitions(
-            "callback", NAME, yaml.safe_load(precheck_report.DOCUMENTATION)["options"])
-        callback = precheck_report.CallbackModule(display=Display())
-        callback._load_name = NAME
-        callback.set_options(direct={"output_dir": str(directory)})
-        callback.v2_playbook_on_start(Playbook())
+        report_callback.configure(monkeypatch)
+        display = report_callback.Display()
+        callback = report_callback.callback(display, output_dir=str(directory))
+        callback.v2_playbook_on_start(report_callback.Playbook())
         callback.v2_playbook_on_stats(fleet.Stats(fleet.feed(callback, 300)))
+    assert display.warnings == []
     return validate_dir(directory), str(directory / "precheck.html")
 
 

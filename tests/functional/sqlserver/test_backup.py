@@ -15,18 +15,17 @@ does for them (tests/support/tds_server/fidelity.py).
 """
 
 import json
-import os
 import re
-import socket
 import sys
 
 import pytest
-import yaml
 
+from endpoints import free_port
 from harness import fact_play, run_playbook
+from results import assert_visible as visible
+from sqlserver_scenarios import scenario as tds_scenario
 from tds_server import TdsServer
 
-SCENARIOS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "scenarios")
 USER = "backup_check"
 PASSWORD = "S3cr;et{pw=4b7e2a-BKP"
 AGENT = "NT SERVICE\\AzureWLBackupPluginSvc"
@@ -40,10 +39,7 @@ MANY_FILES = 300
 
 
 def scenario(name):
-    with open(os.path.join(SCENARIOS, name + ".yml")) as handle:
-        spec = yaml.safe_load(handle)
-    spec["logins"] = [{"user": USER, "password": PASSWORD}]
-    return spec
+    return tds_scenario(name, USER, PASSWORD)
 
 
 def many_files(spec):
@@ -56,14 +52,6 @@ def many_files(spec):
         rule["rows"].append([13, number, kind, name, path, "ONLINE", 1024, -1, 8192, False,
                              None if kind == "LOG" else 130000000010000037])
     return spec
-
-
-def free_port():
-    sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
-    port = sock.getsockname()[1]
-    sock.close()
-    return port
 
 
 # port -> the name of the instance configured on it, for label().
@@ -120,27 +108,6 @@ def fleet(tmp_path_factory):
     finally:
         for srv in servers.values():
             srv.stop()
-
-
-def norm(text):
-    return " ".join(str(text).split())
-
-
-def visible(run, host, check_id, target, status, *fragments):
-    """The result has this status, names what the fragments name (message or remediation), is in the
-    host's fact, and a finding is in the terminal report with its fix."""
-    result = run.result(check_id, target, host)
-    assert result["status"] == status, result
-    for fragment in fragments:
-        assert fragment in result["message"] or fragment in result["remediation"], (fragment, result)
-    assert [r for r in run.facts[host]["results"] if r["id"] == check_id and r["target"] == target] == [result]
-    if status != "passed":
-        stdout = norm(run.stdout)
-        assert "%s %s @ %s" % (status.upper(), check_id, target) in stdout
-        assert norm(result["message"]) in stdout
-        if result["remediation"]:
-            assert norm("Fix: " + result["remediation"]) in stdout
-    return result
 
 
 # -- the findings of the 2019 instance ------------------------------------------------------------

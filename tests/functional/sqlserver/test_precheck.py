@@ -18,15 +18,15 @@ import time
 
 import pyodbc
 import pytest
-import yaml
 
 from harness import ROOT, fact_play, run_playbook
+from results import assert_visible, norm
+from sqlserver_scenarios import scenario as tds_scenario
 from tds_server import TdsServer
 
 # scripts/setup.sh --test installs the FreeTDS driver: without it these tests must fail, not skip.
 assert "FreeTDS" in pyodbc.drivers(), "FreeTDS ODBC driver not installed: run scripts/setup.sh --test"
 
-SCENARIOS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "scenarios")
 USER = "backup_check"
 # ';', '{' and '=' make the ODBC connection string escape the password.
 PASSWORD = "S3cr;et{pw=9f3c1d-SQL"
@@ -40,14 +40,7 @@ WRITES = re.compile(r"\b(ALTER|INSERT|UPDATE|DELETE|MERGE|EXEC|EXECUTE|CREATE|DR
 
 
 def scenario(name):
-    with open(os.path.join(SCENARIOS, name + ".yml")) as handle:
-        spec = yaml.safe_load(handle)
-    spec["logins"] = [{"user": USER, "password": PASSWORD}]
-    return spec
-
-
-def norm(text):
-    return " ".join(str(text).split())
+    return tds_scenario(name, USER, PASSWORD)
 
 
 def instance(name, srv, **options):
@@ -107,24 +100,6 @@ def fleet(tmp_path_factory):
 def label(name, srv, host="127.0.0.1"):
     """The target of an instance the role checks: its `name`, then its address."""
     return "%s (%s:%d)" % (name, host, srv.port)
-
-
-def assert_visible(run, host, check_id, target, status, *fragments):
-    """The result is in precheck.json and in the host's fact with this status, its message holds
-    every fragment, and a non-passed result is in the terminal report with its fix."""
-    result = run.result(check_id, target, host)
-    assert result["status"] == status, result
-    for fragment in fragments:
-        assert fragment in result["message"] or fragment in result["remediation"], (fragment, result)
-    in_fact = [r for r in run.facts[host]["results"] if r["id"] == check_id and r["target"] == target]
-    assert in_fact == [result]
-    if status != "passed":
-        stdout = norm(run.stdout)
-        assert "%s %s @ %s" % (status.upper(), check_id, target) in stdout
-        assert norm(result["message"]) in stdout
-        if result["remediation"]:
-            assert norm("Fix: " + result["remediation"]) in stdout
-    return result
 
 
 def test_healthy_instance_passes_and_the_host_is_ready(fleet):

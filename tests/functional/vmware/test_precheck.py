@@ -16,6 +16,7 @@ from pyVmomi import vim
 
 from endpoints import SilentListener, closed_port, self_signed_cert
 from harness import fact_play, run_playbook
+from results import assert_visible as result
 from vcsim import Vcsim
 from vcsim import inventory as inv
 
@@ -164,25 +165,6 @@ def lab(tmp_path_factory):
         for sim in sims.values():
             sim.stop()
         assert not [name for name, sim in sims.items() if sim.running()], "a simulator is still running"
-
-
-def norm(text):
-    return " ".join(str(text).split())
-
-
-def result(run, host, check_id, target, status, *fragments):
-    """The result is in precheck.json and in the host's fact with this status, holds every fragment,
-    and a result that is not passed is in the terminal report with its fix."""
-    found = run.result(check_id, target, host)
-    assert found["status"] == status, found
-    for fragment in fragments:
-        assert fragment in found["message"] or fragment in found["remediation"], (fragment, found)
-    assert [r for r in run.facts[host]["results"] if r["id"] == check_id and r["target"] == target] == [found]
-    if status != "passed":
-        stdout = norm(run.stdout)
-        assert "%s %s @ %s" % (status.upper(), check_id, target) in stdout
-        assert norm(found["message"]) in stdout
-    return found
 
 
 def lab_target(run, name="lab", host="localhost"):

@@ -10,44 +10,16 @@ __metaclass__ = type
 import os
 
 import pytest
-import yaml
 
-from ansible import constants as C
-
-from ansible_collections.cloudbackup.precheck.plugins.callback import precheck_report
 from ansible_collections.cloudbackup.precheck.plugins.plugin_utils import report
+from ansible_collections.cloudbackup.precheck.tests.support import report_callback
+from ansible_collections.cloudbackup.precheck.tests.support.fleet import Named
 from ansible_collections.cloudbackup.precheck.tests.support.report_files import validate_dir
 
 # The task result class of the ansible-core being imitated: set by the make_callback fixture.
 FakeResult = None
 
-NAME = "cloudbackup.precheck.precheck_report"
 PASSWORD = "S3cr3t-Pa55word"
-
-
-class FakeDisplay:
-    verbosity = 0
-
-    def __init__(self):
-        self.shown, self.warnings = [], []
-
-    def display(self, msg, *args, **kwargs):
-        self.shown.append(msg)
-
-    def warning(self, msg, *args, **kwargs):
-        self.warnings.append(msg)
-
-    @property
-    def text(self):
-        return "\n".join(self.shown + self.warnings)
-
-
-class Named:
-    def __init__(self, name):
-        self.name = name
-
-    def get_name(self):
-        return self.name
 
 
 class LegacyResult:
@@ -94,8 +66,8 @@ class FakeStats:
         self.processed = dict((host, 1) for host in hosts)
 
 
-class FakePlaybook:
-    _file_name = "/srv/playbooks/precheck.yml"
+def FakePlaybook():
+    return report_callback.Playbook("/srv/playbooks/precheck.yml")
 
 
 @pytest.fixture
@@ -103,18 +75,13 @@ def make_callback(monkeypatch, result_class):
     """A callback configured the way the plugin loader configures it (options from its DOCUMENTATION)."""
     global FakeResult  # pylint: disable=global-statement
     FakeResult = result_class
-    monkeypatch.setattr(precheck_report.atexit, "register", lambda function: None)
     for variable in ("DIR", "FORMATS", "SHOW_PASSED", "LIST_HOSTS", "MARKDOWN_APPENDIX", "TERMINAL_LINES", "EXAMPLES"):
         monkeypatch.delenv("CLOUDBACKUP_PRECHECK_REPORT_" + variable, raising=False)
-    C.config.initialize_plugin_configuration_definitions(
-        "callback", NAME, yaml.safe_load(precheck_report.DOCUMENTATION)["options"])
+    report_callback.configure(monkeypatch)
 
     def make(**direct):
-        display = FakeDisplay()
-        callback = precheck_report.CallbackModule(display=display)
-        callback._load_name = NAME
-        callback.set_options(direct=direct)
-        return callback, display
+        display = report_callback.Display()
+        return report_callback.callback(display, **direct), display
 
     return make
 

@@ -11,43 +11,16 @@ import os
 import random
 
 import pytest
-import yaml
 
-from ansible import constants as C
-
-from ansible_collections.cloudbackup.precheck.tests.support import fleet
-from ansible_collections.cloudbackup.precheck.plugins.callback import precheck_report
+from ansible_collections.cloudbackup.precheck.tests.support import fleet, report_callback
 from ansible_collections.cloudbackup.precheck.tests.support.report_files import validate_dir
-
-NAME = "cloudbackup.precheck.precheck_report"
-
-
-class Display:
-    verbosity = 0
-
-    def __init__(self):
-        self.shown, self.warnings = [], []
-
-    def display(self, msg, *args, **kwargs):
-        self.shown.append(msg)
-
-    def warning(self, msg, *args, **kwargs):
-        self.warnings.append(msg)
-
-
-class Playbook:
-    _file_name = "precheck.yml"
 
 
 def run_fleet(hosts, monkeypatch, **options):
-    monkeypatch.setattr(precheck_report.atexit, "register", lambda function: None)
-    C.config.initialize_plugin_configuration_definitions(
-        "callback", NAME, yaml.safe_load(precheck_report.DOCUMENTATION)["options"])
-    display = Display()
-    callback = precheck_report.CallbackModule(display=display)
-    callback._load_name = NAME
-    callback.set_options(direct=options)
-    callback.v2_playbook_on_start(Playbook())
+    report_callback.configure(monkeypatch)
+    display = report_callback.Display()
+    callback = report_callback.callback(display, **options)
+    callback.v2_playbook_on_start(report_callback.Playbook())
     names = fleet.feed(callback, hosts)
     callback.v2_playbook_on_stats(fleet.Stats(names))
     assert display.warnings == []

@@ -5,16 +5,12 @@ import time
 
 import pytest
 
-from host_engine import one
+from host_engine import migrate
 from linux_root import KERNEL, VIRTIO_MODULES, initramfs, ubuntu_vm
 from ansible_collections.cloudbackup.precheck.plugins.module_utils.core.registry import PrecheckError
 from ansible_collections.cloudbackup.precheck.plugins.module_utils.host import boot
 from ansible_collections.cloudbackup.precheck.plugins.module_utils.host import initramfs as reader
 from ansible_collections.cloudbackup.precheck.plugins.module_utils.host.connection import Root
-
-
-def migrate(check, root):
-    return one(check, root=str(root), migrate=True)
 
 
 def test_grub_2_06_from_the_installed_boot_loader_passes(tmp_path):

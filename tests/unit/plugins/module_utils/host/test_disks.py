@@ -3,13 +3,9 @@ fixture roots (a fixture /sys: this kernel has no device-mapper, so LVM cannot b
 
 import pytest
 
-from host_engine import one, run
+from host_engine import migrate, run
 from linux_root import LinuxRoot, ROOT_UUID, ubuntu_vm
 from ansible_collections.cloudbackup.precheck.plugins.module_utils.host import disks
-
-
-def migrate(check, root):
-    return one(check, root=str(root), migrate=True)
 
 
 def vm_with_disk(tmp_path, size_gib):

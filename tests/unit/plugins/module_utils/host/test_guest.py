@@ -2,14 +2,10 @@
 
 import pytest
 
-from host_engine import one, run
+from host_engine import migrate, one, run
 from linux_root import ubuntu_vm
 from ansible_collections.cloudbackup.precheck.plugins.module_utils.host import guest
 from ansible_collections.cloudbackup.precheck.plugins.module_utils.host.connection import FS_APPEND_FL, FS_IMMUTABLE_FL
-
-
-def migrate(check, root, **extra):
-    return one(check, root=str(root), migrate=True, **extra)
 
 
 def test_cloud_init_installed_and_enabled_passes(tmp_path):

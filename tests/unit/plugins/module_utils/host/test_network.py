@@ -2,13 +2,9 @@
 
 import pytest
 
-from host_engine import one
+from host_engine import migrate
 from linux_root import ubuntu_vm
 from ansible_collections.cloudbackup.precheck.plugins.module_utils.host import network
-
-
-def migrate(check, root):
-    return one(check, root=str(root), migrate=True)
 
 
 def test_two_physical_nics_fail_and_virtual_ones_do_not_count(tmp_path):

@@ -11,16 +11,12 @@ from ansible_collections.cloudbackup.precheck.plugins.module_utils.oss import en
 from ansible_collections.cloudbackup.precheck.plugins.module_utils.oss import gathering as G
 from ansible_collections.cloudbackup.precheck.plugins.module_utils.oss import inventory as I
 from ansible_collections.cloudbackup.precheck.plugins.module_utils.oss import objects as O
+from ansible_collections.cloudbackup.precheck.tests.support.results import one
 
 NOW = datetime.datetime(2026, 12, 2, 8, 0, tzinfo=datetime.timezone.utc)
 T = "oss://bk"
 SETTINGS = {"endpoint_label": "oss-cn-hangzhou.aliyuncs.com", "access_key_id": "LTAIkey", "region": "cn-hangzhou",
             "connect_timeout": 2.0, "read_timeout": 3.0}
-
-
-def one(outcomes):
-    assert len(outcomes) == 1, outcomes
-    return outcomes[0]
 
 
 def inv(**extra):

@@ -19,7 +19,8 @@ from ansible_collections.cloudbackup.precheck.plugins.module_utils.sqlserver imp
 from ansible_collections.cloudbackup.precheck.plugins.module_utils.sqlserver import restore
 from ansible_collections.cloudbackup.precheck.plugins.module_utils.core.registry import PrecheckError
 from ansible_collections.cloudbackup.precheck.plugins.module_utils.sqlserver import gathering as sqlserver_gathering
-from ansible_collections.cloudbackup.precheck.tests.support.sqlserver_rows import db, one
+from ansible_collections.cloudbackup.precheck.tests.support.results import one
+from ansible_collections.cloudbackup.precheck.tests.support.sqlserver_rows import db, params
 from tds_server import TdsServer
 
 LABEL = "sql01:1433"
@@ -492,12 +493,6 @@ def test_probe_instance_answers_refuses_and_times_out():
 
 
 # -- options ------------------------------------------------------------------------------------
-
-def params(**changes):
-    values = dict((name, spec.get("default")) for name, spec in sqlserver_engine.ENGINE.argument_spec.items())
-    values.update(changes)
-    return values
-
 
 @pytest.mark.parametrize("changes, problem", [
     ({"log_space_warn_percent": 0}, "log_space_warn_percent: must be a percentage from 1 to 100"),

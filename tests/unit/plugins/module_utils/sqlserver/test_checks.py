@@ -11,7 +11,8 @@ from ansible_collections.cloudbackup.precheck.plugins.module_utils.sqlserver imp
 from ansible_collections.cloudbackup.precheck.plugins.module_utils.core.registry import PrecheckError
 from ansible_collections.cloudbackup.precheck.plugins.module_utils.sqlserver import common
 from ansible_collections.cloudbackup.precheck.plugins.module_utils.sqlserver import gathering as sqlserver_gathering
-from ansible_collections.cloudbackup.precheck.tests.support.sqlserver_rows import db, one
+from ansible_collections.cloudbackup.precheck.tests.support.results import one
+from ansible_collections.cloudbackup.precheck.tests.support.sqlserver_rows import db, params
 
 LABEL = "sql01:1433"
 ALL = ["full", "differential", "log"]
@@ -260,12 +261,6 @@ def test_judge_connection_reports_version_edition_driver_and_warns_before_2008()
 
 
 # -- validation ---------------------------------------------------------------------------------
-
-def params(**changes):
-    values = dict((name, spec.get("default")) for name, spec in sqlserver_engine.ENGINE.argument_spec.items())
-    values.update(changes)
-    return values
-
 
 @pytest.mark.parametrize("changes, problem", [
     ({"login_port": 0}, "login_port: 0 is out of range (valid ports: 1-65535)"),

@@ -5,7 +5,8 @@ named in tests/support/catalogs/sqlserver.yml."""
 import pytest
 
 from ansible_collections.cloudbackup.precheck.tests.support.sqlserver_fake import CATALOG, VERSIONS
-from ansible_collections.cloudbackup.precheck.tests.support.sqlserver_rows import db, one
+from ansible_collections.cloudbackup.precheck.tests.support.results import one
+from ansible_collections.cloudbackup.precheck.tests.support.sqlserver_rows import db
 from ansible_collections.cloudbackup.precheck.tests.unit.plugins.module_utils.sqlserver.test_statements import run_all, troubled
 
 from ansible_collections.cloudbackup.precheck.plugins.module_utils.core.registry import PrecheckError

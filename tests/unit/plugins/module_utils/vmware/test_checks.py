@@ -10,13 +10,9 @@ from ansible_collections.cloudbackup.precheck.plugins.module_utils.vmware import
 
 from ansible_collections.cloudbackup.precheck.tests.support.vmware_objects import (
     DRIVER, datastore, dev, disk, inventory, nic, passthrough, record, scsi, snapshot, vm)
+from ansible_collections.cloudbackup.precheck.tests.support.results import one
 
 T = "vc01/DC0/app01"
-
-
-def one(results):
-    assert len(results) == 1, results
-    return results[0]
 
 
 def test_snapshots():
