@@ -66,8 +66,6 @@ def ensure_installed():
     return server, install
 
 
-
-
 class MariaDBServer:
     def __init__(self, basedir, port=None):
         self.basedir = os.path.abspath(str(basedir))
