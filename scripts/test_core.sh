@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Runs the unit tests and a functional subset on another ansible-core release line, in a virtual
 # environment of its own: `scripts/test_core.sh 2.16 [pytest options]` uses .venv-core216. The subset
-# runs the role, its gate and the report callback end to end (test_host_precheck.py) and one database
-# engine against a real server (test_mysql.py). Needs `scripts/setup.sh --test` first (the Debian
-# packages, and the collection link in .venv/collections that the tests resolve the collection by).
+# runs the role, its gate and the report callback end to end (tests/functional/host/test_precheck.py)
+# and one database engine against a real server (tests/functional/mysql/test_precheck.py). Needs
+# `scripts/setup.sh --test` first (the Debian packages, and the collection link in .venv/collections
+# that the tests resolve the collection by).
 set -euo pipefail
 # shellcheck source=scripts/test_env.sh
 source "$(dirname "$0")/test_env.sh"
@@ -23,4 +24,4 @@ fi
 "$venv/bin/ansible" --version | head -n 1
 # The functional tests run ansible-playbook from the directory of the Python that runs them.
 PATH="$venv/bin:$PATH" "$venv/bin/python" -m pytest -p no:cacheprovider -ra -n 2 \
-  tests/unit tests/functional/test_host_precheck.py tests/functional/test_mysql.py "$@"
+  tests/unit tests/functional/host/test_precheck.py tests/functional/mysql/test_precheck.py "$@"

@@ -11,7 +11,7 @@ LINK = os.path.join(COLLECTIONS, "ansible_collections", "cloudbackup", "precheck
 if not os.path.exists(LINK):
     os.makedirs(os.path.dirname(LINK), exist_ok=True)
     os.symlink(ROOT, LINK)
-for path in (COLLECTIONS, os.path.join(ROOT, "tests", "support"), os.path.join(ROOT, "tests", "functional")):
+for path in (COLLECTIONS, os.path.join(ROOT, "tests", "support")):
     if path not in sys.path:
         sys.path.insert(0, path)
 

@@ -9,7 +9,8 @@ import sys
 import types
 import uuid
 
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+from checkout import ROOT
+
 PACKAGE = "ansible_collections.cloudbackup.precheck.plugins.module_utils"
 OBSERVED = os.path.join(ROOT, "tests", "output", "observed")
 STATUSES = ("passed", "warning", "failed", "error", "skipped")

@@ -31,6 +31,11 @@ def one(check, **overrides):
     return results[0]
 
 
+def migrate(check, root, **overrides):
+    """The one result of a migration readiness item on the fixture root `root`."""
+    return one(check, root=str(root), migrate=True, **overrides)
+
+
 # Tests that switch accounts, mount, or build namespaces and loop devices. CI runs as root; elsewhere they
 # are skipped with this reason rather than judged half-way.
 needs_root = pytest.mark.skipif(os.geteuid() != 0, reason="needs root (switches accounts, mounts, namespaces)")

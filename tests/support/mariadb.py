@@ -20,18 +20,13 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-import atexit
-import ctypes
 import os
 import shutil
-import signal
-import socket
 import subprocess
 import time
 
-_STARTED = []  # every Popen this module started, for the atexit handler
-
-PR_SET_PDEATHSIG = 1
+import processes
+from endpoints import free_port
 
 
 def _which(*names):
@@ -71,35 +66,6 @@ def ensure_installed():
     return server, install
 
 
-def free_port():
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    try:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-    finally:
-        sock.close()
-
-
-def _die_with_parent():
-    """Runs in the child before exec: the kernel kills the server if the test process dies."""
-    try:
-        libc = ctypes.CDLL("libc.so.6", use_errno=True)
-        libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
-    except OSError:
-        pass
-
-
-def _kill_all():
-    for process in _STARTED:
-        if process.poll() is None:
-            process.kill()
-            try:
-                process.wait(10)
-            except subprocess.TimeoutExpired:
-                pass
-
-
-atexit.register(_kill_all)
 
 
 class MariaDBServer:
@@ -162,11 +128,10 @@ class MariaDBServer:
         options = {"log_bin": log_bin, "binlog_format": binlog_format, "extra": tuple(extra)}
         log = open(os.path.join(self.basedir, "stdout.log"), "ab")
         try:
-            self.process = subprocess.Popen(self.command(log_bin, binlog_format, extra), stdout=log,
-                                            stderr=subprocess.STDOUT, preexec_fn=_die_with_parent)
+            self.process = processes.start(self.command(log_bin, binlog_format, extra), stdout=log,
+                                           stderr=subprocess.STDOUT)
         finally:
             log.close()
-        _STARTED.append(self.process)
         self.options = options
         deadline = time.monotonic() + timeout
         last = None

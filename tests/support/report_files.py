@@ -12,7 +12,8 @@ import os
 import jsonschema
 from lxml import etree
 
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+from checkout import ROOT
+
 JSON_SCHEMA = os.path.join(ROOT, "docs", "precheck-report.schema.json")
 JUNIT_XSD = os.path.join(ROOT, "tests", "support", "junit-jenkins.xsd")
 

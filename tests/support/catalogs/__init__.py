@@ -11,9 +11,9 @@ and the checks made against them.
 
 One file per engine lists every object the collection reads, its columns with the first release of
 each, the permission it needs and what the engine does without it, each naming the vendor's
-reference page. The statement tests (tests/unit/test_*_statements.py), the TDS test server and the
-Oracle stand-in all judge statements with this module, so that none of them can agree with a
-statement or an answer that the real engine would not give.
+reference page. The statement tests (tests/unit/plugins/module_utils/<engine>/test_statements.py),
+the TDS test server and the Oracle stand-in all judge statements with this module, so that none of
+them can agree with a statement or an answer that the real engine would not give.
 """
 
 import os

@@ -17,24 +17,21 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-import atexit
-import ctypes
 import hashlib
 import json
 import os
 import select
 import shutil
-import signal
 import ssl
 import subprocess
 import time
+
+import processes
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 SOURCE = os.path.join(HERE, "main.go")
 GOPATH = "/usr/share/gocode"
 DEBIANS = ("golang-go", "golang-github-vmware-govmomi-dev")
-PR_SET_PDEATHSIG = 1
-_STARTED = []
 
 
 def cache_dir():
@@ -71,23 +68,6 @@ def build():
     return binary
 
 
-def _die_with_parent():
-    try:
-        ctypes.CDLL("libc.so.6", use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
-    except OSError:
-        pass
-
-
-def _kill_all():
-    for process in _STARTED:
-        if process.poll() is None:
-            process.kill()
-            process.wait(10)
-
-
-atexit.register(_kill_all)
-
-
 class Vcsim:
     """One simulated vCenter (or, with esx=True, a standalone ESXi host) on 127.0.0.1."""
 
@@ -112,11 +92,10 @@ class Vcsim:
         binary = build()
         log = open(self.log, "ab")
         try:
-            self.process = subprocess.Popen([binary] + self.args, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                            stderr=log, preexec_fn=_die_with_parent)
+            self.process = processes.start([binary] + self.args, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                           stderr=log)
         finally:
             log.close()
-        _STARTED.append(self.process)
         ready, _w, _x = select.select([self.process.stdout], [], [], timeout)
         line = self.process.stdout.readline() if ready else b""
         if not line:
