@@ -471,7 +471,11 @@ def _connect_failure(exc, params, label):
                "ssl_server_dn_match and ssl_server_cert_dn in the dsn; a TCPS port that is not TLS (or a TCP port "
                "reached with tcps://) fails the same way.")
     elif cause == "dns":
-        message = "The host name %s of %s does not resolve: %s." % (host_name(params), label, text)
+        host = host_name(params)
+        if host:
+            message = "The host name %s of %s does not resolve: %s." % (host, label, text)
+        else:  # a TNS alias: the host is in tnsnames.ora
+            message = "The listener host of %s does not resolve: %s." % (label, text)
         fix = ("Check login_host (or the host of dsn) and this host's resolver (/etc/hosts, the DNS servers of "
                "/etc/resolv.conf); with a TNS alias, the HOST of its entry in tnsnames.ora.")
     else:

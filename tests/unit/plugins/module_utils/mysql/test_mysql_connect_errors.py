@@ -1,8 +1,10 @@
 """MySQL connect errors that are not the network's: TLS asked of a server without TLS."""
 
-import pymysql
+import pytest
 
 from ansible_collections.cloudbackup.precheck.plugins.module_utils.mysql import connection as mysql_conn
+
+pymysql = pytest.importorskip("pymysql")
 
 
 def settings(**changes):

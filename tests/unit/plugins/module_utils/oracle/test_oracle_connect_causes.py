@@ -43,3 +43,10 @@ def test_a_refused_connect_stays_unreachable():
     refused = Exception(_DriverError("DPY-6005", "cannot connect to database.\n[Errno 111] Connection refused"))
     refused.__cause__ = ConnectionRefusedError(111, "Connection refused")
     assert conn._connect_failure(refused, params(), "ORCL").cause == "unreachable"
+
+
+def test_an_unresolvable_host_behind_a_tns_alias_is_dns_too():
+    failure = conn._connect_failure(socket.gaierror(-2, "Name or service not known"),
+                                    params(dsn="PRODDB", login_host=None, service_name=None), "PRODDB")
+    assert failure.cause == "dns" and failure.message.startswith("The listener host of PRODDB does not resolve")
+    assert "tnsnames.ora" in failure.remediation
