@@ -10,6 +10,7 @@ __metaclass__ = type
 import copy
 
 from ansible.module_utils.basic import AnsibleModule
+from ansible.module_utils.common.parameters import remove_values
 
 from ansible_collections.cloudbackup.precheck.plugins.module_utils.core import registry
 from ansible_collections.cloudbackup.precheck.plugins.module_utils.core import runner
@@ -125,10 +126,20 @@ def run_module(engine, check_id=None):
         module.fail_json(msg=str(exc))
     context = engine.context(module.params)
     results = runner.run_checks(selected, context, skipped, concurrent=engine.concurrent)
-    module.exit_json(
+    exit_scrubbed(module, dict(
         changed=False,
         schema_version=R.SCHEMA_VERSION,
         check_results=results,
         summary=R.summarize(results),
         msg=headline(engine.name, context.target, results),
-    )
+    ))
+
+
+def exit_scrubbed(module, returned):
+    """Exit with results that the runner has scrubbed already, field by field (core/secrets.py).
+    AnsibleModule would mask every no_log value in every returned string, enumerated fields too: a
+    password `e` turned `passed` into `pass********d`, `restore` an impact into a placeholder. Only
+    the module's arguments, as Ansible returns them in `invocation`, are masked its way."""
+    returned = dict(returned, invocation={"module_args": remove_values(module.params, module.no_log_values)})
+    module.no_log_values = set()
+    module.exit_json(**returned)

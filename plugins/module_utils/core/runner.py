@@ -1,7 +1,8 @@
 # -*- coding: utf-8 -*-
 # Copyright (c) cloudbackup.precheck contributors
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Runs a selection of checks so that one crash hides nothing, and scrubs secrets from the results."""
+"""Runs a selection of checks so that one crash hides nothing, and scrubs secrets from the results'
+free text (core/secrets.py)."""
 
 from __future__ import absolute_import, division, print_function
 
@@ -12,9 +13,8 @@ import time
 import traceback
 
 from ansible_collections.cloudbackup.precheck.plugins.module_utils.core import results as R
+from ansible_collections.cloudbackup.precheck.plugins.module_utils.core import secrets
 from ansible_collections.cloudbackup.precheck.plugins.module_utils.core.registry import PrecheckError
-
-SECRET_MASK = "********"
 
 
 def _complete(check, outcome, duration_ms):
@@ -87,18 +87,5 @@ def run_checks(selected, context, skipped=(), concurrent=False):
     results = [r for chunk in chunks for r in chunk]
     for check in skipped:
         results.append(_complete(check, R.skipped(context.target, "Skipped by configuration (skip list)."), 0))
-    return scrub(results, context.secrets)
+    return [secrets.scrub_result(result, context.secrets) for result in results]
 
-
-def scrub(value, secrets):
-    """Mask any secret that a driver might have echoed into a message (defence in depth)."""
-    if not secrets:
-        return value
-    if isinstance(value, dict):
-        return dict((k, scrub(v, secrets)) for k, v in value.items())
-    if isinstance(value, list):
-        return [scrub(v, secrets) for v in value]
-    if isinstance(value, str):
-        for secret in secrets:
-            value = value.replace(secret, SECRET_MASK)
-    return value

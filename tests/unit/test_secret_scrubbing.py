@@ -1,0 +1,132 @@
+"""Issue 9, defect 1: a short or common secret must neither rewrite an enumerated field (so that the
+gate misjudges or the module crashes) nor show itself by where its masks fall."""
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+from ansible_collections.cloudbackup.precheck.plugins.module_utils.core import registry
+from ansible_collections.cloudbackup.precheck.plugins.module_utils.core import results as R
+from ansible_collections.cloudbackup.precheck.plugins.module_utils.core import runner
+from ansible_collections.cloudbackup.precheck.plugins.module_utils.core import secrets as S
+from ansible_collections.cloudbackup.precheck.plugins.module_utils.core.context import Context
+from ansible_collections.cloudbackup.precheck.plugins.module_utils.core.module import headline
+from ansible_collections.cloudbackup.precheck.plugins.module_utils.core.registry import PrecheckError
+from ansible_collections.cloudbackup.precheck.plugins.plugin_utils import gate
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+
+def register_engine():
+    """An engine `t` whose results carry the words of real ones: a SIMPLE database with log backups
+    planned (a blocking `log_backup` finding), a passed check, a failed connection (whose driver
+    echoes the password) and a check that is not run because of it (cause `dependency`)."""
+    @registry.register("t.recovery_model", "Recovery model allows log backups", ("log_backup",))
+    def recovery_model(ctx):
+        return [R.failed("db01:1433/Sales", "Sales uses the SIMPLE recovery model but log backups are planned: "
+                         "no log backup can be taken.", "ALTER DATABASE [Sales] SET RECOVERY FULL;",
+                         details={"recovery_model": "SIMPLE", "backup_types": ["full", "log"]},
+                         code="simple_with_log_planned")]
+
+    @registry.register("t.version", "Version supported", ("backup", "restore"))
+    def version(ctx):
+        return [R.passed("db01:1433", "SQL Server 2019 is supported: backup and restore passed every check.")]
+
+    @registry.register("t.connection", "Connection", ("all_operations",))
+    def connection(ctx):
+        raise PrecheckError("login_failed", "Login failed: the driver said [PWD=%s;UID=sa]" % ctx.params["password"],
+                            "Check login_user and login_password.", source="t.connection")
+
+    @registry.register("t.backup_chain", "Backup chain", ("restore",))
+    def backup_chain(ctx):
+        raise PrecheckError("login_failed", "unreachable", source="t.connection")
+
+
+@pytest.fixture
+def engine(monkeypatch):
+    monkeypatch.setattr(registry, "REGISTRY", {})
+    register_engine()
+    return registry
+
+
+def run(password):
+    selected, _skipped = registry.select("t", ["all"])
+    context = Context({"password": password}, "db01:1433", secrets=[password])
+    results = runner.run_checks(selected, context)
+    return results, R.summarize(results), headline("t", context.target, results)
+
+
+def enumerated(results):
+    return [dict((k, v) for k, v in r.items() if k not in S.FREE_TEXT_FIELDS + ("duration_ms",)) for r in results]
+
+
+def test_password_backup_leaves_impacts_alone_so_the_gate_still_blocks(engine):
+    results, _summary, _msg = run("backup")
+    recovery = [r for r in results if r["id"] == "t.recovery_model"][0]
+    assert recovery["impact"] == ["log_backup"]
+    blocking, _accepted = gate.evaluate(results, {"block_on": ["log_backup"]})
+    assert "t.recovery_model" in [r["id"] for r in blocking]
+    # The prose's word "backup" cannot be told from an echo of the password: masked as a word, never inside one.
+    assert recovery["message"].endswith("log backups are planned: no log %s can be taken." % S.MASK)
+
+
+@pytest.mark.parametrize("password", ["e", "p", "pass", "backup", "passed", "log", "t.connection", "login_failed"])
+def test_a_secret_from_the_results_own_words_changes_no_enumerated_field(engine, password):
+    results, summary, msg = run(password)
+    reference, reference_summary, _msg = run("Xq7-long-random-secret-9f2c")
+    assert enumerated(results) == enumerated(reference)
+    assert summary == reference_summary
+    dependent = [r for r in results if r["id"] == "t.backup_chain"][0]
+    assert dependent["cause"] == "dependency"
+    assert msg.startswith("t precheck of db01:1433: 1 passed, 1 failed, 2 error.")
+
+
+@pytest.mark.parametrize("password", ["p", "pass"])
+def test_no_mask_falls_inside_a_word(engine, password):
+    results, _summary, _msg = run(password)
+    texts = json.dumps([r for r in results if r["id"] != "t.connection"])
+    assert S.MASK not in texts
+    assert "dependency" in texts and "passed every check" in texts
+
+
+@pytest.mark.parametrize("password", ["hunter2", "backup", "s3cr;t={x}", " lead space", "pâss wörd€"])
+def test_an_echoed_secret_is_masked_in_free_text(engine, password):
+    results, _summary, msg = run(password)
+    connection = [r for r in results if r["id"] == "t.connection"][0]
+    assert connection["message"] == "Login failed: the driver said [PWD=%s;UID=sa]" % S.MASK
+    assert password not in json.dumps(connection, ensure_ascii=False) and password not in msg
+
+
+def test_the_rule_masks_whole_tokens_of_secrets_long_enough():
+    assert S.mask_text("PWD=abcd; abcde xabcd abcd_1 abcd", ["abcd"]) == "PWD=********; abcde xabcd abcd_1 ********"
+    assert S.mask_text({"dsn": ["u/;x=1@db", "a;x=1", "a;x=1b"]}, [";x=1"]) == {"dsn": ["u/********@db", "a********",
+                                                                                      "a;x=1b"]}
+    assert S.mask_text("PWD=abc;", ["abc"]) == "PWD=abc;"
+
+
+def run_module(name, args):
+    """The module as Ansible runs it on the target, to see what its exit path returns."""
+    args_file = os.path.join(os.environ.get("TMPDIR", "/tmp"), "cbp-scrub-args-%d.json" % os.getpid())
+    with open(args_file, "w") as handle:
+        json.dump({"ANSIBLE_MODULE_ARGS": args}, handle)
+    env = dict(os.environ, PYTHONPATH=os.path.join(ROOT, ".venv", "collections"))
+    proc = subprocess.run([sys.executable, "-m", "ansible_collections.cloudbackup.precheck.plugins.modules." + name,
+                           args_file], capture_output=True, text=True, env=env, timeout=60, check=False)
+    os.unlink(args_file)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    return json.loads(proc.stdout)
+
+
+@pytest.mark.parametrize("password", ["e", "restore", "failed", "passed", "migrate.password_policy"])
+def test_the_module_returns_its_enumerated_fields_unmasked(password):
+    """Ansible masks no_log values in every string a module returns; the module's results must not
+    go through that (its own scrubbing covers their free text), but its arguments still do."""
+    out = run_module("host_precheck", {"migrate": True, "restore_password": password, "checks": ["password_policy"]})
+    (result,) = out["check_results"]
+    assert (result["id"], result["status"], result["impact"], result["code"]) == (
+        "migrate.password_policy", "failed", ["restore"], "migrate.password_policy/policy")
+    assert out["summary"]["failed"] == 1
+    assert out["invocation"]["module_args"]["restore_password"] == "VALUE_SPECIFIED_IN_NO_LOG_PARAMETER"
