@@ -9,40 +9,11 @@ import sys
 import pytest
 
 from ansible_collections.cloudbackup.precheck.plugins.module_utils.core import registry
-from ansible_collections.cloudbackup.precheck.plugins.module_utils.core import results as R
-from ansible_collections.cloudbackup.precheck.plugins.module_utils.core import runner
 from ansible_collections.cloudbackup.precheck.plugins.module_utils.core import secrets as S
-from ansible_collections.cloudbackup.precheck.plugins.module_utils.core.context import Context
-from ansible_collections.cloudbackup.precheck.plugins.module_utils.core.module import headline
-from ansible_collections.cloudbackup.precheck.plugins.module_utils.core.registry import PrecheckError
 from ansible_collections.cloudbackup.precheck.plugins.plugin_utils import gate
+from secret_engine import ECHO, enumerated, register_engine, run
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-
-
-def register_engine():
-    """An engine `t` whose results carry the words of real ones: a SIMPLE database with log backups
-    planned (a blocking `log_backup` finding), a passed check, a failed connection (whose driver
-    echoes the password) and a check that is not run because of it (cause `dependency`)."""
-    @registry.register("t.recovery_model", "Recovery model allows log backups", ("log_backup",))
-    def recovery_model(ctx):
-        return [R.failed("db01:1433/Sales", "Sales uses the SIMPLE recovery model but log backups are planned: "
-                         "no log backup can be taken.", "ALTER DATABASE [Sales] SET RECOVERY FULL;",
-                         details={"recovery_model": "SIMPLE", "backup_types": ["full", "log"]},
-                         code="simple_with_log_planned")]
-
-    @registry.register("t.version", "Version supported", ("backup", "restore"))
-    def version(ctx):
-        return [R.passed("db01:1433", "SQL Server 2019 is supported: backup and restore passed every check.")]
-
-    @registry.register("t.connection", "Connection", ("all_operations",))
-    def connection(ctx):
-        raise PrecheckError("login_failed", "Login failed: the driver said [PWD=%s;UID=sa]" % ctx.params["password"],
-                            "Check login_user and login_password.", source="t.connection")
-
-    @registry.register("t.backup_chain", "Backup chain", ("restore",))
-    def backup_chain(ctx):
-        raise PrecheckError("login_failed", "unreachable", source="t.connection")
 
 
 @pytest.fixture
@@ -50,17 +21,6 @@ def engine(monkeypatch):
     monkeypatch.setattr(registry, "REGISTRY", {})
     register_engine()
     return registry
-
-
-def run(password):
-    selected, _skipped = registry.select("t", ["all"])
-    context = Context({"password": password}, "db01:1433", secrets=[password])
-    results = runner.run_checks(selected, context)
-    return results, R.summarize(results), headline("t", context.target, results)
-
-
-def enumerated(results):
-    return [dict((k, v) for k, v in r.items() if k not in S.FREE_TEXT_FIELDS + ("duration_ms",)) for r in results]
 
 
 def test_password_backup_leaves_impacts_alone_so_the_gate_still_blocks(engine):
@@ -96,7 +56,7 @@ def test_no_mask_falls_inside_a_word(engine, password):
 def test_an_echoed_secret_is_masked_in_free_text(engine, password):
     results, _summary, msg = run(password)
     connection = [r for r in results if r["id"] == "t.connection"][0]
-    assert connection["message"] == "Login failed: the driver said [PWD=%s;UID=sa]" % S.MASK
+    assert connection["message"] == ECHO % S.MASK
     assert password not in json.dumps(connection, ensure_ascii=False) and password not in msg
 
 
