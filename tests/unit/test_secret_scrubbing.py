@@ -2,19 +2,14 @@
 gate misjudges or the module crashes) nor show itself by where its masks fall."""
 
 import json
-import os
-import subprocess
-import sys
 
 import pytest
 
 from ansible_collections.cloudbackup.precheck.plugins.module_utils.core import registry
 from ansible_collections.cloudbackup.precheck.plugins.module_utils.core import secrets as S
 from ansible_collections.cloudbackup.precheck.plugins.plugin_utils import gate
+from module_run import run_module
 from secret_engine import ECHO, enumerated, register_engine, run
-
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-
 
 @pytest.fixture
 def engine(monkeypatch):
@@ -67,24 +62,11 @@ def test_the_rule_masks_whole_tokens_of_secrets_long_enough():
     assert S.mask_text("PWD=abc;", ["abc"]) == "PWD=abc;"
 
 
-def run_module(name, args):
-    """The module as Ansible runs it on the target, to see what its exit path returns."""
-    args_file = os.path.join(os.environ.get("TMPDIR", "/tmp"), "cbp-scrub-args-%d.json" % os.getpid())
-    with open(args_file, "w") as handle:
-        json.dump({"ANSIBLE_MODULE_ARGS": args}, handle)
-    env = dict(os.environ, PYTHONPATH=os.path.join(ROOT, ".venv", "collections"))
-    proc = subprocess.run([sys.executable, "-m", "ansible_collections.cloudbackup.precheck.plugins.modules." + name,
-                           args_file], capture_output=True, text=True, env=env, timeout=60, check=False)
-    os.unlink(args_file)
-    assert proc.returncode == 0, proc.stdout + proc.stderr
-    return json.loads(proc.stdout)
-
-
 @pytest.mark.parametrize("password", ["e", "restore", "failed", "passed", "migrate.password_policy"])
 def test_the_module_returns_its_enumerated_fields_unmasked(password):
     """Ansible masks no_log values in every string a module returns; the module's results must not
     go through that (its own scrubbing covers their free text), but its arguments still do."""
-    out = run_module("host_precheck", {"migrate": True, "restore_password": password, "checks": ["password_policy"]})
+    out, _elapsed = run_module("host_precheck", {"migrate": True, "restore_password": password, "checks": ["password_policy"]})
     (result,) = out["check_results"]
     assert (result["id"], result["status"], result["impact"], result["code"]) == (
         "migrate.password_policy", "failed", ["restore"], "migrate.password_policy/policy")

@@ -12,12 +12,14 @@ import copy
 from ansible.module_utils.basic import AnsibleModule
 from ansible.module_utils.common.parameters import remove_values
 
+from ansible_collections.cloudbackup.precheck.plugins.module_utils.core import options as O
 from ansible_collections.cloudbackup.precheck.plugins.module_utils.core import registry
 from ansible_collections.cloudbackup.precheck.plugins.module_utils.core import runner
 from ansible_collections.cloudbackup.precheck.plugins.module_utils.core import results as R
 
-# Keys of an option declaration that document it (tools/generate.py) and that AnsibleModule does not take.
-DOC_KEYS = ("description", "role_default", "role", "version_added")
+# Keys of an option declaration that document it (tools/generate.py) or that core checks (core/options.py),
+# and that AnsibleModule does not take.
+DOC_KEYS = ("description", "role_default", "role", "version_added") + O.RULE_KEYS
 
 SELECTION_OPTIONS = dict(
     checks=dict(type="list", elements="str", default=["all"], description=(
@@ -114,7 +116,10 @@ def run_module(engine, check_id=None):
     if check_id is None:
         spec.update(argument_spec(SELECTION_OPTIONS))
     module = AnsibleModule(argument_spec=spec, supports_check_mode=True, **engine.module_kwargs)
-    problems = list(engine.validate(module.params)) if engine.validate else []
+    # The declared ranges first: an engine's own validation may then rely on finite, sane numbers.
+    problems = O.problems(engine.all_options(), module.params)
+    if not problems and engine.validate:
+        problems = list(engine.validate(module.params))
     if problems:
         module.fail_json(msg="Invalid arguments: " + "; ".join(problems))
     try:
