@@ -95,6 +95,15 @@ class Engine:
         self.module_kwargs = module_kwargs
         self.argument_spec = argument_spec(self.all_options())
 
+    def problems(self, params):
+        """What is wrong with the module's arguments: the rules declared with the options, checked in
+        core for every engine (core/options.py), then the engine's own validation, less what it says
+        again of an option that broke a declared rule."""
+        problems = O.problems(self.all_options(), params)
+        named = set(problem.split(":", 1)[0] for problem in problems)
+        own = self.validate(params) if self.validate else []
+        return problems + [problem for problem in own if problem.split(":", 1)[0] not in named]
+
     def all_options(self):
         """The engine's options, then each item's own, in the order of the items."""
         options = dict(self.options)
@@ -116,10 +125,7 @@ def run_module(engine, check_id=None):
     if check_id is None:
         spec.update(argument_spec(SELECTION_OPTIONS))
     module = AnsibleModule(argument_spec=spec, supports_check_mode=True, **engine.module_kwargs)
-    # The declared ranges first: an engine's own validation may then rely on finite, sane numbers.
-    problems = O.problems(engine.all_options(), module.params)
-    if not problems and engine.validate:
-        problems = list(engine.validate(module.params))
+    problems = engine.problems(module.params)
     if problems:
         module.fail_json(msg="Invalid arguments: " + "; ".join(problems))
     try:
