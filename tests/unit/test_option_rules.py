@@ -28,6 +28,7 @@ MYSQL = {"login_host": "127.0.0.1", "login_port": 1, "login_user": "u", "login_p
     ("oracle_precheck", dict(ORACLE, connect_timeout=float("nan")), "connect_timeout: nan is not a finite number"),
     ("mysql_precheck", dict(MYSQL, binlog_min_retention_hours=float("nan")),
      "binlog_min_retention_hours: nan is not a finite number (valid: a number at least 0)"),
+    # The password `p` must not be masked into the option's name either (`esxi_********orts`).
     ("vmware_precheck", {"hostname": "127.0.0.1", "username": "u", "password": "p", "esxi_ports": [443, 0]},
      "esxi_ports: 0 is out of range (valid: a number from 1 to 65535)"),
 ])

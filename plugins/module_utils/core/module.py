@@ -16,6 +16,7 @@ from ansible_collections.cloudbackup.precheck.plugins.module_utils.core import o
 from ansible_collections.cloudbackup.precheck.plugins.module_utils.core import registry
 from ansible_collections.cloudbackup.precheck.plugins.module_utils.core import runner
 from ansible_collections.cloudbackup.precheck.plugins.module_utils.core import results as R
+from ansible_collections.cloudbackup.precheck.plugins.module_utils.core import secrets
 
 # Keys of an option declaration that document it (tools/generate.py) or that core checks (core/options.py),
 # and that AnsibleModule does not take.
@@ -127,30 +128,29 @@ def run_module(engine, check_id=None):
     module = AnsibleModule(argument_spec=spec, supports_check_mode=True, **engine.module_kwargs)
     problems = engine.problems(module.params)
     if problems:
-        module.fail_json(msg="Invalid arguments: " + "; ".join(problems))
+        finish(module, failed=True, msg="Invalid arguments: " + "; ".join(problems))
     try:
         if check_id is None:
             selected, skipped = registry.select(engine.name, module.params["checks"], module.params["skip"])
         else:
             selected, skipped = registry.select(engine.name, [check_id])
     except registry.SelectionError as exc:
-        module.fail_json(msg=str(exc))
+        finish(module, failed=True, msg=str(exc))
     context = engine.context(module.params)
     results = runner.run_checks(selected, context, skipped, concurrent=engine.concurrent)
-    exit_scrubbed(module, dict(
-        changed=False,
-        schema_version=R.SCHEMA_VERSION,
-        check_results=results,
-        summary=R.summarize(results),
-        msg=headline(engine.name, context.target, results),
-    ))
+    finish(module, changed=False, schema_version=R.SCHEMA_VERSION, check_results=results,
+           summary=R.summarize(results), msg=headline(engine.name, context.target, results))
 
 
-def exit_scrubbed(module, returned):
-    """Exit with results that the runner has scrubbed already, field by field (core/secrets.py).
-    AnsibleModule would mask every no_log value in every returned string, enumerated fields too: a
-    password `e` turned `passed` into `pass********d`, `restore` an impact into a placeholder. Only
-    the module's arguments, as Ansible returns them in `invocation`, are masked its way."""
-    returned = dict(returned, invocation={"module_args": remove_values(module.params, module.no_log_values)})
+def finish(module, failed=False, **returned):
+    """Exit or fail with secrets masked by the collection's rule (core/secrets.py): the results are
+    scrubbed already, field by field, and `msg` is masked here. AnsibleModule would mask every no_log
+    value in every returned string, enumerated fields too: a password `e` turned `passed` into
+    `pass********d`, `p` an option named in a message into `esxi_********orts`. Only the module's
+    arguments, as Ansible returns them in `invocation`, are masked its way."""
+    returned["msg"] = secrets.mask_text(returned["msg"], module.no_log_values)
+    returned["invocation"] = {"module_args": remove_values(module.params, module.no_log_values)}
     module.no_log_values = set()
+    if failed:
+        module.fail_json(**returned)
     module.exit_json(**returned)
