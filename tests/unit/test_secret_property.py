@@ -44,8 +44,8 @@ POLICIES = st.fixed_dictionaries({
     "block_on": st.lists(st.sampled_from(R.IMPACTS), unique=True),
     "warnings_block": st.booleans(),
     "errors_block": st.booleans(),
-    "accepted_findings": st.lists(st.sampled_from([{"check": "t.connection"}, {"check": "t.recovery_model",
-                                                                                "target": "db01:1433/*"}]),
+    "accepted_findings": st.lists(st.sampled_from([{"check": "t.connection"},
+                                                   {"check": "t.recovery_model", "target": "db01:1433/*"}]),
                                   unique_by=lambda entry: entry["check"]),
 })
 

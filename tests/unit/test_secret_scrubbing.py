@@ -11,6 +11,7 @@ from ansible_collections.cloudbackup.precheck.plugins.plugin_utils import gate
 from module_run import run_module
 from secret_engine import ECHO, enumerated, register_engine, run
 
+
 @pytest.fixture
 def engine(monkeypatch):
     monkeypatch.setattr(registry, "REGISTRY", {})
@@ -57,8 +58,8 @@ def test_an_echoed_secret_is_masked_in_free_text(engine, password):
 
 def test_the_rule_masks_whole_tokens_of_secrets_long_enough():
     assert S.mask_text("PWD=abcd; abcde xabcd abcd_1 abcd", ["abcd"]) == "PWD=********; abcde xabcd abcd_1 ********"
-    assert S.mask_text({"dsn": ["u/;x=1@db", "a;x=1", "a;x=1b"]}, [";x=1"]) == {"dsn": ["u/********@db", "a********",
-                                                                                      "a;x=1b"]}
+    masked = S.mask_text({"dsn": ["u/;x=1@db", "a;x=1", "a;x=1b"]}, [";x=1"])
+    assert masked == {"dsn": ["u/********@db", "a********", "a;x=1b"]}
     assert S.mask_text("PWD=abc;", ["abc"]) == "PWD=abc;"
 
 

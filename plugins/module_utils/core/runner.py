@@ -103,4 +103,3 @@ def run_checks(selected, context, skipped=(), concurrent=False):
     for check in skipped:
         results.append(_complete(check, R.skipped(context.target, "Skipped by configuration (skip list)."), 0))
     return [secrets.scrub_result(result, context.secrets) for result in results]
-
