@@ -17,6 +17,7 @@ options:
       - Seconds each probe may take in all (DNS, TCP, TLS and HTTP together). Probes run concurrently, so a host
         whose endpoints are all silent takes about one timeout.
       - Also the bound of each command the items run (C(rpm -qa), C(blkid), C(grub-install --version)).
+      - The value must be greater than 0 and at most 86400.
     type: float
     default: 5.0
   root:
@@ -49,22 +50,26 @@ options:
   walk_max_entries:
     description:
       - The walk of O(backup_paths) stops after this many entries in all; the items then say where it stopped.
+      - The value must be at least 1.
     type: int
     default: 100000
   walk_max_seconds:
     description:
       - The walk of O(backup_paths) stops after this many seconds; a file system that hangs is abandoned a few seconds
         later.
+      - The value must be greater than 0 and at most 86400.
     type: float
     default: 30.0
   walk_max_depth:
     description:
       - Directories deeper than this below a backup path are not entered (and are reported).
+      - The value must be at least 1.
     type: int
     default: 64
   max_listed:
     description:
       - How many paths each finding of the walk names; the rest are counted.
+      - The value must be at least 1.
     type: int
     default: 20
   region:
@@ -87,6 +92,7 @@ options:
   ca_path:
     description:
       - A PEM file of CA certificates to verify the endpoint with, instead of the system's.
+      - The file must exist.
     type: path
   control_endpoints:
     description:
@@ -135,6 +141,7 @@ options:
   restore_min_free_gib:
     description:
       - 'The free space, in GiB, each restore target needs: set it to the size of the data to restore.'
+      - The value must be at least 0.
     type: float
     default: 10.0
   restore_password:

@@ -21,6 +21,7 @@ options:
   login_port:
     description:
       - The TCP port of the server. Ignored when a unix socket is used.
+      - The value must be from 1 to 65535.
     type: int
     default: 3306
   login_unix_socket:
@@ -74,11 +75,13 @@ options:
       - Seconds allowed for each step of connecting and logging in (DNS lookup, TCP connect, TLS, each read of the
         handshake and login). A server that accepts TCP but never answers is reported as V(timeout) after about
         this time.
+      - The value must be greater than 0 and at most 31536000.
     type: float
     default: 10.0
   read_timeout:
     description:
       - Seconds each query may wait for the server after login.
+      - The value must be greater than 0 and at most 31536000.
     type: float
     default: 30.0
   label:
@@ -100,6 +103,7 @@ options:
     description:
       - C(mysql.binlog) warns when binary logs are purged sooner than this, since a log backup that falls behind
         would lose the log chain. V(0) turns the warning off. Logs never purged do not warn.
+      - The value must be at least 0.
     type: float
     default: 24.0
   backup_user:

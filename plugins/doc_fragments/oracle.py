@@ -27,6 +27,7 @@ options:
   login_port:
     description:
       - The port of the listener, with O(login_host).
+      - The value must be from 1 to 65535.
     type: int
     default: 1521
   service_name:
@@ -69,11 +70,13 @@ options:
     description:
       - Seconds the whole connect and login may take. The module bounds it itself, so a listener that accepts TCP
         and then stays silent costs this long and is reported as V(timeout).
+      - The value must be greater than 0 and at most 86400.
     type: float
     default: 10.0
   query_timeout:
     description:
       - Seconds each query may take (python-oracledb C(call_timeout)).
+      - The value must be greater than 0 and at most 86400.
     type: float
     default: 30.0
   label:
@@ -85,11 +88,13 @@ options:
     description:
       - C(oracle.recovery_area) warns when the used, not reclaimable part of the fast recovery area reaches this
         percentage of its limit.
+      - The value must be greater than 0 and at most 100.
     type: float
     default: 70.0
   recovery_area_fail_percent:
     description:
       - C(oracle.recovery_area) fails at this percentage. Must be above O(recovery_area_warn_percent).
+      - The value must be greater than 0 and at most 100.
     type: float
     default: 90.0
 requirements:

@@ -61,16 +61,19 @@ options:
   ca_path:
     description:
       - A PEM bundle of CA certificates to verify the endpoint with, instead of the system's.
+      - The file must exist.
     type: path
   connect_timeout:
     description:
       - Seconds to wait for the TCP and TLS connection of each API call.
+      - The value must be greater than 0 and at most 86400.
     type: float
     default: 5.0
   read_timeout:
     description:
       - Seconds to wait for each answer. Every call is bounded by O(connect_timeout) + O(read_timeout), DNS lookup
         included, and is tried once.
+      - The value must be greater than 0 and at most 86400.
     type: float
     default: 10.0
   buckets:
@@ -92,17 +95,20 @@ options:
   sample_objects:
     description:
       - How many objects a listing sample reads at most, when no recent inventory lists the storage classes.
+      - The value must be at least 1.
     type: int
     default: 1000
   sample_seconds:
     description:
       - How long a listing sample, the reading of inventory files or the ACL sample may take per bucket, in seconds
         (a call under way is finished, within its own bound).
+      - The value must be greater than 0 and at most 86400.
     type: float
     default: 10.0
   inventory_max_rows:
     description:
       - How many rows of the newest inventory's CSV files are read at most per bucket.
+      - The value must be at least 1.
     type: int
     default: 100000
   label:
@@ -120,11 +126,13 @@ options:
     description:
       - The planned interval between two backups of these buckets, in hours (V(24) for a daily plan).
       - 'Not set: C(oss.interval_vs_inventory) is skipped.'
+      - The value must be greater than 0.
     type: float
   acl_sample_objects:
     description:
       - How many objects of the listing sample C(oss.object_acl) asks GetObjectAcl for, when the inventory has no
         ObjectAcl field; all within O(sample_seconds).
+      - The value must be at least 1.
     type: int
     default: 100
 requirements:

@@ -22,6 +22,7 @@ options:
     description:
       - The TCP port of the instance. When neither this nor O(instance_name) is set, 1433.
       - Give either O(login_port) or O(instance_name), not both.
+      - The value must be from 1 to 65535.
     type: int
   instance_name:
     description:
@@ -67,11 +68,13 @@ options:
       - Seconds the connection and login may take (the ODBC login timeout, rounded up to whole seconds). A connect
         that the driver does not end in time (for example a silent SQL Server Browser) is abandoned 2 seconds later
         and reported as V(timeout).
+      - The value must be greater than 0 and at most 3600.
     type: float
     default: 10.0
   query_timeout:
     description:
       - Seconds each query may take (the ODBC query timeout, rounded up to whole seconds).
+      - The value must be greater than 0 and at most 3600.
     type: float
     default: 30.0
   restore_target:
@@ -126,6 +129,7 @@ options:
   foreign_backup_window_hours:
     description:
       - How many hours of C(msdb) backup history C(sqlserver.foreign_backups) reads.
+      - The value must be from 1 to 87840.
     type: int
     default: 168
   own_backup_users:
@@ -140,12 +144,14 @@ options:
   log_space_warn_percent:
     description:
       - C(sqlserver.log_space) warns from this percentage of the transaction log in use.
+      - The value must be from 1 to 100.
     type: int
     default: 75
   log_space_fail_percent:
     description:
       - C(sqlserver.log_space) fails from this percentage of the transaction log in use when the log cannot grow
         (no autogrowth, or every log file at its maximum size), and warns when it can.
+      - The value must be from 1 to 100.
     type: int
     default: 90
   source_certificate_thumbprints:
@@ -159,11 +165,13 @@ options:
     description:
       - The size in bytes above which Azure Backup stores a database's file list differently and a restore cannot
         choose the target file paths (C(sqlserver.file_path_length)).
+      - The value must be at least 1.
     type: int
     default: 20000
   file_list_warn_percent:
     description:
       - C(sqlserver.file_path_length) warns from this percentage of O(file_list_limit_bytes).
+      - The value must be from 1 to 100.
     type: int
     default: 90
   databases:
@@ -210,6 +218,7 @@ options:
       login_port:
         description:
           - Its TCP port (1433 when neither this nor O(peer_instances[].instance_name) is set).
+          - The value must be from 1 to 65535.
         type: int
       instance_name:
         description:

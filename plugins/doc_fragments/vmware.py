@@ -21,6 +21,7 @@ options:
   port:
     description:
       - The HTTPS port of the vSphere API on vCenter.
+      - The value must be from 1 to 65535.
     type: int
     default: 443
   username:
@@ -42,18 +43,21 @@ options:
   ca_path:
     description:
       - A PEM file of the CA that signed the vCenter certificate, usually the VMCA root certificate (C(https://<vcenter>/certs/download.zip)).
+      - The file must exist.
     type: path
   connect_timeout:
     description:
       - 'Seconds allowed to connect and log in: DNS, TCP, TLS, the API version query and the login, each bounded,
         together bounded. A vCenter that accepts TCP and never answers is reported as V(timeout) after this time.'
       - Also the time each ESXi and vCenter port probe of C(vmware.gateway_reach) may take.
+      - The value must be greater than 0 and at most 86400.
     type: float
     default: 10.0
   call_timeout:
     description:
       - Seconds the inventory retrieval (one PropertyCollector call for every VM, with its continuations) may take
         after login.
+      - The value must be greater than 0 and at most 86400.
     type: float
     default: 120.0
   vm_names:
@@ -108,6 +112,7 @@ options:
   esxi_ports:
     description:
       - 'The TCP ports C(vmware.gateway_reach) probes on each ESXi host: 443 (API) and 902 (NFC, the disk data).'
+      - Each element must be from 1 to 65535.
     type: list
     elements: int
     default:
@@ -117,6 +122,7 @@ options:
     description:
       - The free space, in percent of its capacity, that C(vmware.datastore_space) requires on each datastore of
         a VM for the delta disks of the backup snapshot.
+      - The value must be from 0 to 100.
     type: float
     default: 10.0
 requirements:

@@ -16,6 +16,7 @@ __metaclass__ = type
 import re
 
 from ansible_collections.cloudbackup.precheck.plugins.module_utils.core import results as R
+from ansible_collections.cloudbackup.precheck.plugins.module_utils.core import secrets as S
 
 RESULT_KEY = "check_results"
 FACT_NAME = "cloudbackup_precheck"
@@ -28,11 +29,8 @@ REASON_LIMIT = 300
 
 # Module arguments whose values must never reach a report, even if a module echoed them.
 _SECRET_ARG = re.compile(r"pass|secret|token|credential|private_key|api_key", re.IGNORECASE)
-# Shorter values would mask ordinary words all over the report; they are no real secret anyway.
-_SECRET_MIN_LENGTH = 4
 # What Ansible puts in `invocation` for a no_log argument: already masked, nothing to scrub.
 _NO_LOG_PLACEHOLDER = "VALUE_SPECIFIED_IN_NO_LOG_PARAMETER"
-_MASK = "********"
 # Ansible's own message for a loop with a failed item: the item's message is the one that explains.
 _LOOP_FAILED = "One or more items failed"
 _STATUSES = frozenset(R.STATUSES)
@@ -171,35 +169,15 @@ def _secrets_of(part):
     if not isinstance(args, dict):
         return ()
     return tuple(value for key, value in args.items()
-                 if _SECRET_ARG.search(str(key)) and isinstance(value, str) and len(value) >= _SECRET_MIN_LENGTH
+                 if _SECRET_ARG.search(str(key)) and isinstance(value, str)
                  and value != _NO_LOG_PLACEHOLDER)
 
 
-def _mask(value, secrets):
-    if isinstance(value, str):
-        for secret in secrets:
-            if secret in value:
-                value = value.replace(secret, _MASK)
-        return value
-    if isinstance(value, dict):
-        return dict((key, _mask(item, secrets)) for key, item in value.items())
-    if isinstance(value, list):
-        return [_mask(item, secrets) for item in value]
-    return value
-
-
 def scrub(result, secrets):
-    """The result with secrets masked in its free text (message, remediation, details) only: the
-    enumerated fields (id, code, status, impact, cause, target) are never rewritten, so that a short
-    or common secret cannot change what the gate or a report reads."""
-    masked = None
-    for key in ("message", "remediation", "details"):
-        value = result.get(key)
-        new = _mask(value, secrets)
-        if new != value:
-            masked = masked if masked is not None else dict(result)
-            masked[key] = new
-    return result if masked is None else masked
+    """The result with secrets masked by the modules' own rule (core/secrets.py): in its free text
+    only, whole tokens only, so that a short or common secret cannot change what the gate or a
+    report reads."""
+    return S.scrub_result(result, secrets)
 
 
 def normalize_results(value, secrets=()):

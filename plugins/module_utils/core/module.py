@@ -10,13 +10,17 @@ __metaclass__ = type
 import copy
 
 from ansible.module_utils.basic import AnsibleModule
+from ansible.module_utils.common.parameters import remove_values
 
+from ansible_collections.cloudbackup.precheck.plugins.module_utils.core import options as O
 from ansible_collections.cloudbackup.precheck.plugins.module_utils.core import registry
 from ansible_collections.cloudbackup.precheck.plugins.module_utils.core import runner
 from ansible_collections.cloudbackup.precheck.plugins.module_utils.core import results as R
+from ansible_collections.cloudbackup.precheck.plugins.module_utils.core import secrets
 
-# Keys of an option declaration that document it (tools/generate.py) and that AnsibleModule does not take.
-DOC_KEYS = ("description", "role_default", "role", "version_added")
+# Keys of an option declaration that document it (tools/generate.py) or that core checks (core/options.py),
+# and that AnsibleModule does not take.
+DOC_KEYS = ("description", "role_default", "role", "version_added") + O.RULE_KEYS
 
 SELECTION_OPTIONS = dict(
     checks=dict(type="list", elements="str", default=["all"], description=(
@@ -92,6 +96,15 @@ class Engine:
         self.module_kwargs = module_kwargs
         self.argument_spec = argument_spec(self.all_options())
 
+    def problems(self, params):
+        """What is wrong with the module's arguments: the rules declared with the options, checked in
+        core for every engine (core/options.py), then the engine's own validation, less what it says
+        again of an option that broke a declared rule."""
+        problems = O.problems(self.all_options(), params)
+        named = set(problem.split(":", 1)[0] for problem in problems)
+        own = self.validate(params) if self.validate else []
+        return problems + [problem for problem in own if problem.split(":", 1)[0] not in named]
+
     def all_options(self):
         """The engine's options, then each item's own, in the order of the items."""
         options = dict(self.options)
@@ -113,22 +126,31 @@ def run_module(engine, check_id=None):
     if check_id is None:
         spec.update(argument_spec(SELECTION_OPTIONS))
     module = AnsibleModule(argument_spec=spec, supports_check_mode=True, **engine.module_kwargs)
-    problems = list(engine.validate(module.params)) if engine.validate else []
+    problems = engine.problems(module.params)
     if problems:
-        module.fail_json(msg="Invalid arguments: " + "; ".join(problems))
+        finish(module, failed=True, msg="Invalid arguments: " + "; ".join(problems))
     try:
         if check_id is None:
             selected, skipped = registry.select(engine.name, module.params["checks"], module.params["skip"])
         else:
             selected, skipped = registry.select(engine.name, [check_id])
     except registry.SelectionError as exc:
-        module.fail_json(msg=str(exc))
+        finish(module, failed=True, msg=str(exc))
     context = engine.context(module.params)
     results = runner.run_checks(selected, context, skipped, concurrent=engine.concurrent)
-    module.exit_json(
-        changed=False,
-        schema_version=R.SCHEMA_VERSION,
-        check_results=results,
-        summary=R.summarize(results),
-        msg=headline(engine.name, context.target, results),
-    )
+    finish(module, changed=False, schema_version=R.SCHEMA_VERSION, check_results=results,
+           summary=R.summarize(results), msg=headline(engine.name, context.target, results))
+
+
+def finish(module, failed=False, **returned):
+    """Exit or fail with secrets masked by the collection's rule (core/secrets.py): the results are
+    scrubbed already, field by field, and `msg` is masked here. AnsibleModule would mask every no_log
+    value in every returned string, enumerated fields too: a password `e` turned `passed` into
+    `pass********d`, `p` an option named in a message into `esxi_********orts`. Only the module's
+    arguments, as Ansible returns them in `invocation`, are masked its way."""
+    returned["msg"] = secrets.mask_text(returned["msg"], module.no_log_values)
+    returned["invocation"] = {"module_args": remove_values(module.params, module.no_log_values)}
+    module.no_log_values = set()
+    if failed:
+        module.fail_json(**returned)
+    module.exit_json(**returned)

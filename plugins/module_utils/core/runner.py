@@ -1,7 +1,8 @@
 # -*- coding: utf-8 -*-
 # Copyright (c) cloudbackup.precheck contributors
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Runs a selection of checks so that one crash hides nothing, and scrubs secrets from the results."""
+"""Runs a selection of checks so that one crash hides nothing, and scrubs secrets from the results'
+free text (core/secrets.py)."""
 
 from __future__ import absolute_import, division, print_function
 
@@ -12,9 +13,8 @@ import time
 import traceback
 
 from ansible_collections.cloudbackup.precheck.plugins.module_utils.core import results as R
+from ansible_collections.cloudbackup.precheck.plugins.module_utils.core import secrets
 from ansible_collections.cloudbackup.precheck.plugins.module_utils.core.registry import PrecheckError
-
-SECRET_MASK = "********"
 
 
 def _complete(check, outcome, duration_ms):
@@ -38,34 +38,46 @@ def _error_outcome(check, exc, context, selected_ids):
     return R.error(context.target, exc.message, exc.cause, exc.remediation, exc.details)
 
 
-def _run_one(check, context, selected_ids):
-    start = time.monotonic()
+def _outcomes(check, context, selected_ids):
     try:
         reason = check.applies(context) if check.applies else None
         if reason:
-            outcomes = [R.skipped(context.target, reason)]
-        else:
-            outcomes = check.run(context) or []
+            return [R.skipped(context.target, reason)]
+        return check.run(context) or []
     except PrecheckError as exc:
-        outcomes = [_error_outcome(check, exc, context, selected_ids)]
+        return [_error_outcome(check, exc, context, selected_ids)]
+
+
+def _crash(check, context, exc):
+    where = traceback.extract_tb(exc.__traceback__)[-1]
+    return R.error(context.target, "Check %s crashed: %s: %s (%s:%d). Please report this bug."
+                   % (check.id, type(exc).__name__, exc, where.filename.rsplit("/", 1)[-1], where.lineno), "internal")
+
+
+def _run_one(check, context, selected_ids):
+    """The check's results; any crash, also one in making results of what it returned, becomes an
+    `internal` error result of its own, so that one broken check hides nothing."""
+    start = time.monotonic()
+    try:
+        outcomes = _outcomes(check, context, selected_ids)
+        return [_complete(check, o, int((time.monotonic() - start) * 1000)) for o in outcomes]
     except Exception as exc:  # pylint: disable=broad-except
-        # One broken check must not hide the others: it becomes an error result of its own.
-        where = traceback.extract_tb(exc.__traceback__)[-1]
-        outcomes = [R.error(context.target, "Check %s crashed: %s: %s (%s:%d). Please report this bug."
-                            % (check.id, type(exc).__name__, exc, where.filename.rsplit("/", 1)[-1],
-                               where.lineno), "internal")]
-    duration_ms = int((time.monotonic() - start) * 1000)
-    return [_complete(check, o, duration_ms) for o in outcomes]
+        return [_complete(check, _crash(check, context, exc), int((time.monotonic() - start) * 1000))]
 
 
 def parallel_map(function, items):
     """Run independent work side by side (checks, network probes): each piece has its own deadline,
-    so the whole costs about one timeout instead of their sum."""
+    so the whole costs about one timeout instead of their sum. A piece that raised raises here, once
+    all are done: a lost exception would leave a hole in the results."""
     items = list(items)
     out = [None] * len(items)
+    raised = [None] * len(items)
 
     def work(index):
-        out[index] = function(items[index])
+        try:
+            out[index] = function(items[index])
+        except BaseException as exc:  # pylint: disable=broad-except
+            raised[index] = exc
 
     threads = [threading.Thread(target=work, args=(i,)) for i in range(len(items))]
     for thread in threads:
@@ -73,6 +85,9 @@ def parallel_map(function, items):
         thread.start()
     for thread in threads:
         thread.join()
+    for exc in raised:
+        if exc is not None:
+            raise exc
     return out
 
 
@@ -87,18 +102,4 @@ def run_checks(selected, context, skipped=(), concurrent=False):
     results = [r for chunk in chunks for r in chunk]
     for check in skipped:
         results.append(_complete(check, R.skipped(context.target, "Skipped by configuration (skip list)."), 0))
-    return scrub(results, context.secrets)
-
-
-def scrub(value, secrets):
-    """Mask any secret that a driver might have echoed into a message (defence in depth)."""
-    if not secrets:
-        return value
-    if isinstance(value, dict):
-        return dict((k, scrub(v, secrets)) for k, v in value.items())
-    if isinstance(value, list):
-        return [scrub(v, secrets) for v in value]
-    if isinstance(value, str):
-        for secret in secrets:
-            value = value.replace(secret, SECRET_MASK)
-    return value
+    return [secrets.scrub_result(result, context.secrets) for result in results]

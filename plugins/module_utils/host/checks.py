@@ -122,7 +122,7 @@ def judge_oss(host, port, probe):
             "Verify the object-storage endpoint's TLS certificate and host name. A failed verification is reported "
             "as a V(tls) failure.",
         )),
-        ca_path=dict(type="path", description=(
+        ca_path=dict(type="path", existing_file=True, description=(
             "A PEM file of CA certificates to verify the endpoint with, instead of the system's.",
         )),
     ),

@@ -71,7 +71,7 @@ EXAMPLES = r"""
 """
 
 OPTIONS = dict(
-    timeout=dict(type="float", default=5.0, description=(
+    timeout=dict(type="float", exclusive_minimum=0, maximum=86400, default=5.0, description=(
         "Seconds each probe may take in all (DNS, TCP, TLS and HTTP together). Probes run concurrently, so a host "
         "whose endpoints are all silent takes about one timeout.",
         "Also the bound of each command the items run (C(rpm -qa), C(blkid), C(grub-install --version)).",
@@ -94,17 +94,17 @@ OPTIONS = dict(
         "The paths the file backup plan covers, as the checked system sees them (below O(root)). The C(files.*) "
         "items walk them; without any, they are V(skipped).",
     )),
-    walk_max_entries=dict(type="int", default=100000, description=(
+    walk_max_entries=dict(type="int", minimum=1, default=100000, description=(
         "The walk of O(backup_paths) stops after this many entries in all; the items then say where it stopped.",
     )),
-    walk_max_seconds=dict(type="float", default=30.0, description=(
+    walk_max_seconds=dict(type="float", exclusive_minimum=0, maximum=86400, default=30.0, description=(
         "The walk of O(backup_paths) stops after this many seconds; a file system that hangs is abandoned a few "
         "seconds later.",
     )),
-    walk_max_depth=dict(type="int", default=64, description=(
+    walk_max_depth=dict(type="int", minimum=1, default=64, description=(
         "Directories deeper than this below a backup path are not entered (and are reported).",
     )),
-    max_listed=dict(type="int", default=20, description=(
+    max_listed=dict(type="int", minimum=1, default=20, description=(
         "How many paths each finding of the walk names; the rest are counted.",
     )),
 )
@@ -124,16 +124,6 @@ def _validate_paths(params, problems):
 
 
 def _validate_limits(params, problems):
-    for option, kind in (("walk_max_entries", "entries"), ("walk_max_depth", "directory levels"),
-                         ("max_listed", "paths")):
-        if params.get(option) is None or params[option] < 1:
-            problems.append("%s: must be a number of %s of at least 1, got %r" % (option, kind, params.get(option)))
-    if params.get("walk_max_seconds") is None or params["walk_max_seconds"] <= 0:
-        problems.append("walk_max_seconds: must be a number of seconds greater than 0, got %r"
-                        % (params.get("walk_max_seconds"),))
-    if params.get("restore_min_free_gib") is None or params["restore_min_free_gib"] < 0:
-        problems.append("restore_min_free_gib: must be 0 or a positive number of GiB, got %r"
-                        % (params.get("restore_min_free_gib"),))
     for entry in params.get("os_support_extra") or []:
         if not os_support.EXTRA_ENTRY.match(entry.strip()):
             problems.append("os_support_extra: %r is not id:version with the os-release ID (for example debian:12, "
@@ -147,8 +137,6 @@ def _validate_limits(params, problems):
 
 def validate(params):
     problems = []
-    if params["timeout"] is None or params["timeout"] <= 0:
-        problems.append("timeout: must be a number of seconds greater than 0, got %r" % (params["timeout"],))
     _validate_paths(params, problems)
     _validate_limits(params, problems)
     if params.get("region") and not checks.REGION.match(params["region"]):

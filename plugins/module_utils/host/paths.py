@@ -93,7 +93,7 @@ def _not_configured(ctx):
             "Directories that restores write into (a database's restore-as-files directory, a file restore "
             "target), as the checked system sees them (below O(root)).",
         )),
-        restore_min_free_gib=dict(type="float", default=10.0, description=(
+        restore_min_free_gib=dict(type="float", minimum=0, default=10.0, description=(
             "The free space, in GiB, each restore target needs: set it to the size of the data to restore.",
         )),
     ),

@@ -373,7 +373,7 @@ def version(ctx):
     permissions="Login only (SHOW GLOBAL VARIABLES).",
     versions="MySQL 5.1.38 to 8.0.x, MariaDB 10.x and 11.x.",
     options=dict(
-        binlog_min_retention_hours=dict(type="float", default=24.0, description=(
+        binlog_min_retention_hours=dict(type="float", minimum=0, default=24.0, description=(
             "C(mysql.binlog) warns when binary logs are purged sooner than this, since a log backup that falls "
             "behind would lose the log chain. V(0) turns the warning off. Logs never purged do not warn.",
         )),

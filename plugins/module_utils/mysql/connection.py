@@ -33,7 +33,7 @@ CONNECTION_ARGS = dict(
         "The host name or address of the MySQL or MariaDB server.",
         "The C(host) of O(config_file) is not used; set this option instead.",
     )),
-    login_port=dict(type="int", default=3306, description=(
+    login_port=dict(type="int", minimum=1, maximum=65535, default=3306, description=(
         "The TCP port of the server. Ignored when a unix socket is used.",
     )),
     login_unix_socket=dict(type="path", description=(
@@ -73,12 +73,12 @@ CONNECTION_ARGS = dict(
         "Whether the server certificate must name O(login_host). Needs O(ca_cert).",
         "When not set, the host name is checked whenever O(ca_cert) is set (never over a unix socket).",
     )),
-    connect_timeout=dict(type="float", default=10.0, role_default="timeout", description=(
+    connect_timeout=dict(type="float", exclusive_minimum=0, maximum=31536000, default=10.0, role_default="timeout", description=(
         "Seconds allowed for each step of connecting and logging in (DNS lookup, TCP connect, TLS, each read of the "
         "handshake and login). A server that accepts TCP but never answers is reported as V(timeout) after about "
         "this time.",
     )),
-    read_timeout=dict(type="float", default=30.0, description=(
+    read_timeout=dict(type="float", exclusive_minimum=0, maximum=31536000, default=30.0, description=(
         "Seconds each query may wait for the server after login.",
     )),
 )

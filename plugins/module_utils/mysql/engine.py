@@ -80,10 +80,6 @@ def validate(params):
             checks.parse_version_range(text)
         except ValueError as exc:
             problems.append("supported_versions.%s: %s" % (flavour, exc))
-    hours = params.get("binlog_min_retention_hours")
-    if hours is None or hours < 0:
-        problems.append("binlog_min_retention_hours: must be 0 (no minimum) or a positive number of hours, got %r"
-                        % (hours,))
     backup_user = params.get("backup_user")
     if backup_user is not None:
         user, host = split_account(backup_user)

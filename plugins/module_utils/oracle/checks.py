@@ -442,11 +442,11 @@ def judge_recovery_area(label, rows, warn_percent, fail_percent):
     permissions="SELECT on V$RECOVERY_FILE_DEST.",
     versions="Oracle Database 11.2 and later.",
     options=dict(
-        recovery_area_warn_percent=dict(type="float", default=70.0, description=(
+        recovery_area_warn_percent=dict(type="float", exclusive_minimum=0, maximum=100, default=70.0, description=(
             "C(oracle.recovery_area) warns when the used, not reclaimable part of the fast recovery area reaches "
             "this percentage of its limit.",
         )),
-        recovery_area_fail_percent=dict(type="float", default=90.0, description=(
+        recovery_area_fail_percent=dict(type="float", exclusive_minimum=0, maximum=100, default=90.0, description=(
             "C(oracle.recovery_area) fails at this percentage. Must be above O(recovery_area_warn_percent).",
         )),
     ),

@@ -53,7 +53,7 @@ CONNECTION_ARGS = dict(
         "The host of the listener, when O(dsn) is not used. Defaults to V(localhost) when O(service_name) or O(sid) "
         "is set.",
     )),
-    login_port=dict(type="int", default=1521, description=(
+    login_port=dict(type="int", minimum=1, maximum=65535, default=1521, description=(
         "The port of the listener, with O(login_host).",
     )),
     service_name=dict(type="str", description=(
@@ -81,11 +81,11 @@ CONNECTION_ARGS = dict(
         " needed for Oracle Database 11.2, for 10G password verifiers and for some network configurations. Thin "
         "mode, the default, needs no client.",
     )),
-    connect_timeout=dict(type="float", default=10.0, role_default="timeout", description=(
+    connect_timeout=dict(type="float", exclusive_minimum=0, maximum=86400, default=10.0, role_default="timeout", description=(
         "Seconds the whole connect and login may take. The module bounds it itself, so a listener that accepts TCP "
         "and then stays silent costs this long and is reported as V(timeout).",
     )),
-    query_timeout=dict(type="float", default=30.0, description=(
+    query_timeout=dict(type="float", exclusive_minimum=0, maximum=86400, default=30.0, description=(
         "Seconds each query may take (python-oracledb C(call_timeout)).",
     )),
 )

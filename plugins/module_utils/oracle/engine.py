@@ -77,10 +77,7 @@ EXAMPLES = r"""
 def validate(params):
     problems = oracle_conn.validate_connection(params)
     warn, fail = params.get("recovery_area_warn_percent"), params.get("recovery_area_fail_percent")
-    for option, value in (("recovery_area_warn_percent", warn), ("recovery_area_fail_percent", fail)):
-        if value is None or not 0 < value <= 100:
-            problems.append("%s: must be a percentage above 0 and at most 100, got %r" % (option, value))
-    if warn is not None and fail is not None and 0 < warn <= 100 and 0 < fail <= 100 and warn >= fail:
+    if warn >= fail:
         problems.append("recovery_area_warn_percent: must be below recovery_area_fail_percent (got %g and %g)"
                         % (warn, fail))
     return problems

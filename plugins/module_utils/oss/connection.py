@@ -55,11 +55,11 @@ CONNECTION_ARGS = dict(
         "An endpoint that is an IP address is always path-style."]),
     validate_certs=dict(type="bool", default=True, role_default="validate_certs", description=[
         "Verify the endpoint's TLS certificate."]),
-    ca_path=dict(type="path", description=[
+    ca_path=dict(type="path", existing_file=True, description=[
         "A PEM bundle of CA certificates to verify the endpoint with, instead of the system's."]),
-    connect_timeout=dict(type="float", default=5.0, role_default="timeout", description=[
+    connect_timeout=dict(type="float", exclusive_minimum=0, maximum=86400, default=5.0, role_default="timeout", description=[
         "Seconds to wait for the TCP and TLS connection of each API call."]),
-    read_timeout=dict(type="float", default=10.0, description=[
+    read_timeout=dict(type="float", exclusive_minimum=0, maximum=86400, default=10.0, description=[
         "Seconds to wait for each answer. Every call is bounded by O(connect_timeout) + O(read_timeout), DNS "
         "lookup included, and is tried once."]),
 )

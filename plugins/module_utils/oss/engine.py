@@ -26,12 +26,12 @@ ARGS.update(
         "V(false) skips the inventory items."]),
     inventory_id=dict(type="str", description=[
         "The inventory the backup plan uses. Not set: the enabled inventory with the newest manifest."]),
-    sample_objects=dict(type="int", default=1000, description=[
+    sample_objects=dict(type="int", minimum=1, default=1000, description=[
         "How many objects a listing sample reads at most, when no recent inventory lists the storage classes."]),
-    sample_seconds=dict(type="float", default=10.0, description=[
+    sample_seconds=dict(type="float", exclusive_minimum=0, maximum=86400, default=10.0, description=[
         "How long a listing sample, the reading of inventory files or the ACL sample may take per bucket, in seconds "
         "(a call under way is finished, within its own bound)."]),
-    inventory_max_rows=dict(type="int", default=100000, description=[
+    inventory_max_rows=dict(type="int", minimum=1, default=100000, description=[
         "How many rows of the newest inventory's CSV files are read at most per bucket."]),
 )
 
@@ -94,15 +94,6 @@ def validate(params):
         if not _BUCKET_NAME.match(name or ""):
             problems.append("buckets: %r is not a bucket name (3 to 63 lower-case letters, digits and hyphens, "
                             "starting and ending with a letter or digit)" % (name,))
-    for name in ("sample_objects", "inventory_max_rows", "acl_sample_objects"):
-        value = params.get(name)
-        if value is not None and value < 1:
-            problems.append("%s: must be at least 1, got %r" % (name, value))
-    if params.get("sample_seconds") is None or params["sample_seconds"] <= 0:
-        problems.append("sample_seconds: must be a positive number of seconds, got %r" % (params.get("sample_seconds"),))
-    interval = params.get("backup_interval_hours")
-    if interval is not None and interval <= 0:
-        problems.append("backup_interval_hours: must be a positive number of hours, got %r" % (interval,))
     if params.get("last_backup_time"):
         try:
             inventory.parse_time(params["last_backup_time"])

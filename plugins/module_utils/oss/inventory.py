@@ -277,7 +277,7 @@ def inventory_since_last_backup(ctx):
     rule="backup_interval_hours is at least the inventory frequency (Daily 24 h, Weekly 168 h, Monthly 744 h); "
          "a one-time inventory fails.",
     permissions="oss:GetBucketInventory.",
-    options=dict(backup_interval_hours=dict(type="float", description=[
+    options=dict(backup_interval_hours=dict(type="float", exclusive_minimum=0, description=[
         "The planned interval between two backups of these buckets, in hours (V(24) for a daily plan).",
         "Not set: C(oss.interval_vs_inventory) is skipped."])),
 )

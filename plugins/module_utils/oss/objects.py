@@ -135,7 +135,7 @@ def object_storage_classes(ctx):
     rule="Objects whose ACL is not default warn: their ACL is not backed up. Read from the newest inventory when it "
          "has ObjectAcl, else GetObjectAcl on the first acl_sample_objects objects of the listing sample.",
     permissions="oss:GetObjectAcl (or the inventory's ObjectAcl field), oss:ListObjects.",
-    options=dict(acl_sample_objects=dict(type="int", default=100, description=[
+    options=dict(acl_sample_objects=dict(type="int", minimum=1, default=100, description=[
         "How many objects of the listing sample C(oss.object_acl) asks GetObjectAcl for, when the inventory has no "
         "ObjectAcl field; all within O(sample_seconds)."])),
 )

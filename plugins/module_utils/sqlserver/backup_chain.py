@@ -564,7 +564,7 @@ def conflicting_operation(ctx):
                 "without it an error (cause permission).",
     versions=V2008 + " (backupset.is_copy_only, database_guid, recovery_model; backupmediaset.software_name).",
     options=dict(
-        foreign_backup_window_hours=dict(type="int", default=168, description=(
+        foreign_backup_window_hours=dict(type="int", minimum=1, maximum=87840, default=168, description=(
             "How many hours of C(msdb) backup history C(sqlserver.foreign_backups) reads.",
         )),
         own_backup_users=dict(type="list", elements="str", default=[], description=(
@@ -638,10 +638,10 @@ def full_backup_base(ctx):
     versions="sys.dm_db_log_stats from SQL Server 2016 SP2 (13.0.5026) and 2017; SQL Server 2008 to 2016 SP1 through "
              "sys.dm_os_performance_counters.",
     options=dict(
-        log_space_warn_percent=dict(type="int", default=75, description=(
+        log_space_warn_percent=dict(type="int", minimum=1, maximum=100, default=75, description=(
             "C(sqlserver.log_space) warns from this percentage of the transaction log in use.",
         )),
-        log_space_fail_percent=dict(type="int", default=90, description=(
+        log_space_fail_percent=dict(type="int", minimum=1, maximum=100, default=90, description=(
             "C(sqlserver.log_space) fails from this percentage of the transaction log in use when the log cannot "
             "grow (no autogrowth, or every log file at its maximum size), and warns when it can.",
         )),

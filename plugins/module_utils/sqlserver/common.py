@@ -76,7 +76,7 @@ def visibility_result(permissions, login, label, visible):
 PEER_OPTIONS = dict(
     name=dict(type="str", description=("A label for the instance in messages.",)),
     login_host=dict(type="str", default="localhost", description=("Its host name or address.",)),
-    login_port=dict(type="int", description=(
+    login_port=dict(type="int", minimum=1, maximum=65535, description=(
         "Its TCP port (1433 when neither this nor O(peer_instances[].instance_name) is set).",)),
     instance_name=dict(type="str", description=(
         "Its named instance, looked up through the SQL Server Browser (UDP 1434).",)),

@@ -40,7 +40,7 @@ CONNECTION_ARGS = dict(
         "The host name or address of the SQL Server instance, as seen from the host that runs the module (with "
         "C(delegate_to), the delegate).",
     )),
-    login_port=dict(type="int", description=(
+    login_port=dict(type="int", minimum=1, maximum=65535, description=(
         "The TCP port of the instance. When neither this nor O(instance_name) is set, 1433.",
         "Give either O(login_port) or O(instance_name), not both.",
     )),
@@ -75,12 +75,12 @@ CONNECTION_ARGS = dict(
         "drivers). Needed for the self-signed certificate SQL Server generates when none is configured.",
         "FreeTDS ignores it; it verifies the certificate only when C(ca file) is set in C(freetds.conf).",
     )),
-    connect_timeout=dict(type="float", default=10.0, role_default="timeout", description=(
+    connect_timeout=dict(type="float", exclusive_minimum=0, maximum=3600, default=10.0, role_default="timeout", description=(
         "Seconds the connection and login may take (the ODBC login timeout, rounded up to whole seconds). A connect "
         "that the driver does not end in time (for example a silent SQL Server Browser) is abandoned 2 seconds later"
         " and reported as V(timeout).",
     )),
-    query_timeout=dict(type="float", default=30.0, description=(
+    query_timeout=dict(type="float", exclusive_minimum=0, maximum=3600, default=30.0, description=(
         "Seconds each query may take (the ODBC query timeout, rounded up to whole seconds).",
     )),
 )

@@ -504,11 +504,11 @@ def tde_certificate(ctx):
                 "no file without it rather than refusing: an error (cause permission). " + VIEW_ANY_DATABASE,
     versions=V2008 + " (sys.master_files).",
     options=dict(
-        file_list_limit_bytes=dict(type="int", default=20000, description=(
+        file_list_limit_bytes=dict(type="int", minimum=1, default=20000, description=(
             "The size in bytes above which Azure Backup stores a database's file list differently and a restore "
             "cannot choose the target file paths (C(sqlserver.file_path_length)).",
         )),
-        file_list_warn_percent=dict(type="int", default=90, description=(
+        file_list_warn_percent=dict(type="int", minimum=1, maximum=100, default=90, description=(
             "C(sqlserver.file_path_length) warns from this percentage of O(file_list_limit_bytes).",
         )),
     ),

@@ -178,7 +178,7 @@ def judge_reach(name, ports, probed, target, role, vms=()):
          "out; DNS included, each probe bounded by connect_timeout, probes side by side.",
     permissions="None beyond login (HostSystem.name through the inventory retrieval).",
     versions="Any.",
-    options=dict(esxi_ports=dict(type="list", elements="int", default=list(ESXI_PORTS), description=(
+    options=dict(esxi_ports=dict(type="list", elements="int", minimum=1, maximum=65535, default=list(ESXI_PORTS), description=(
         "The TCP ports C(vmware.gateway_reach) probes on each ESXi host: 443 (API) and 902 (NFC, the disk data).",
     ))),
 )

@@ -40,7 +40,7 @@ CONNECTION_ARGS = dict(
         "The vCenter Server name or address, as the backup gateway reaches it (the FQDN the vCenter certificate "
         "names, when O(validate_certs) is on).",
     )),
-    port=dict(type="int", default=443, description=(
+    port=dict(type="int", minimum=1, maximum=65535, default=443, description=(
         "The HTTPS port of the vSphere API on vCenter.",
     )),
     username=dict(type="str", required=True, description=(
@@ -54,16 +54,16 @@ CONNECTION_ARGS = dict(
         "Whether the vCenter certificate must be trusted (by O(ca_path) or the system CAs) and name O(hostname). "
         "Turn off only for a test vCenter.",
     )),
-    ca_path=dict(type="path", description=(
+    ca_path=dict(type="path", existing_file=True, description=(
         "A PEM file of the CA that signed the vCenter certificate, usually the VMCA root certificate "
         "(C(https://<vcenter>/certs/download.zip)).",
     )),
-    connect_timeout=dict(type="float", default=10.0, role_default="timeout", description=(
+    connect_timeout=dict(type="float", exclusive_minimum=0, maximum=86400, default=10.0, role_default="timeout", description=(
         "Seconds allowed to connect and log in: DNS, TCP, TLS, the API version query and the login, each bounded, "
         "together bounded. A vCenter that accepts TCP and never answers is reported as V(timeout) after this time.",
         "Also the time each ESXi and vCenter port probe of C(vmware.gateway_reach) may take.",
     )),
-    call_timeout=dict(type="float", default=120.0, description=(
+    call_timeout=dict(type="float", exclusive_minimum=0, maximum=86400, default=120.0, description=(
         "Seconds the inventory retrieval (one PropertyCollector call for every VM, with its continuations) may "
         "take after login.",
     )),

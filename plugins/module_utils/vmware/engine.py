@@ -8,7 +8,6 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-import os
 
 from ansible_collections.cloudbackup.precheck.plugins.module_utils.core.module import Engine
 from ansible_collections.cloudbackup.precheck.plugins.module_utils.vmware import access, devices, restore, settings
@@ -106,26 +105,9 @@ def validate(params):
     problems = []
     if not (params.get("hostname") or "").strip():
         problems.append("hostname: must not be empty (the vCenter Server name or address)")
-    port = params.get("port")
-    if port is None or not 1 <= port <= 65535:
-        problems.append("port: %r is out of range (valid ports: 1-65535)" % (port,))
-    for option in ("connect_timeout", "call_timeout"):
-        value = params.get(option)
-        if value is None or not 0 < value <= 86400:
-            problems.append("%s: must be a number of seconds greater than 0 (at most 86400), got %r" % (option, value))
-    ca_path = params.get("ca_path")
-    if ca_path and not os.path.isfile(ca_path):
-        problems.append("ca_path: %s is not a file (a PEM file of the CA that signed the vCenter certificate)"
-                        % ca_path)
     if access.parse_version(params.get("min_vcenter_version")) is None:
         problems.append("min_vcenter_version: %r is not a version (valid form: dotted numbers, for example 6.7)"
                         % (params.get("min_vcenter_version"),))
-    for port in params.get("esxi_ports") or []:
-        if not 1 <= port <= 65535:
-            problems.append("esxi_ports: %r is out of range (valid ports: 1-65535)" % (port,))
-    percent = params.get("datastore_min_free_percent")
-    if percent is None or not 0 <= percent <= 100:
-        problems.append("datastore_min_free_percent: must be a percentage from 0 to 100, got %r" % (percent,))
     for folder in params.get("vm_folders") or []:
         if not str(folder).strip("/"):
             problems.append("vm_folders: %r is not an inventory path (valid form: /<datacenter>/vm/<folder>)"

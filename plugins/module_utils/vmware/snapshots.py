@@ -110,7 +110,7 @@ def judge_datastores(vm, target, datastores, min_free_percent):
          "(Datastore.summary), for the delta disks of the backup snapshot.",
     permissions="System.Read on the VMs and their datastores.",
     versions="Any.",
-    options=dict(datastore_min_free_percent=dict(type="float", default=DATASTORE_MIN_FREE_PERCENT, description=(
+    options=dict(datastore_min_free_percent=dict(type="float", minimum=0, maximum=100, default=DATASTORE_MIN_FREE_PERCENT, description=(
         "The free space, in percent of its capacity, that C(vmware.datastore_space) requires on each datastore of "
         "a VM for the delta disks of the backup snapshot.",
     ))),

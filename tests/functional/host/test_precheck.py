@@ -2,15 +2,13 @@
 endpoints the tests start on 127.0.0.1."""
 
 import json
-import os
-import subprocess
 import sys
-import time
 
 import pytest
 
 import endpoints
-from harness import ROOT, fact_play, local_inventory, run_playbook
+from harness import fact_play, local_inventory, run_playbook
+from module_run import run_module
 
 NO_ROUTES = {"cloudbackup_precheck_control_route_addresses": []}
 
@@ -111,19 +109,6 @@ def test_check_mode_really_checks(tmp_path):
     assert run.result("host.oss_connectivity", refused)["cause"] == "refused"
 
 
-def run_module(name, args):
-    """Runs a module the way Ansible does on the target: a Python process given its arguments."""
-    args_file = os.path.join(os.environ.get("TMPDIR", "/tmp"), "cbp-args-%d.json" % os.getpid())
-    with open(args_file, "w") as handle:
-        json.dump({"ANSIBLE_MODULE_ARGS": args}, handle)
-    env = dict(os.environ, PYTHONPATH=os.path.join(ROOT, ".venv", "collections"))
-    started = time.monotonic()
-    proc = subprocess.run([sys.executable, "-m", "ansible_collections.cloudbackup.precheck.plugins.modules." + name,
-                           args_file], capture_output=True, text=True, env=env, timeout=60, check=False)
-    os.unlink(args_file)
-    return json.loads(proc.stdout), time.monotonic() - started
-
-
 def test_three_silent_endpoints_cost_about_one_timeout():
     with endpoints.SilentListener() as silent, endpoints.BlackHole() as hole1, endpoints.BlackHole() as hole2:
         out, elapsed = run_module("host_precheck", {
@@ -151,7 +136,7 @@ def test_three_accepting_silent_endpoints_return_within_the_bound():
     ({"checks": ["oss"]}, "checks: unknown check 'oss'; known checks: host.oss_connectivity, host.control_network"),
     ({"oss_endpoint": "127.0.0.1:0"}, "oss_endpoint: port '0' in '127.0.0.1:0' is out of range (valid ports: 1-65535)"),
     ({"control_endpoints": ["x:70000"]}, "control_endpoints: port '70000'"),
-    ({"timeout": -1}, "timeout: must be a number of seconds greater than 0, got -1"),
+    ({"timeout": -1}, "timeout: -1 is out of range (valid: a number greater than 0 and at most 86400)"),
     ({"oss_endpoint": "ftp://x"}, "oss_endpoint: malformed endpoint 'ftp://x'"),
     ({"timeout": "soon"}, "argument 'timeout' is of type"),
 ])

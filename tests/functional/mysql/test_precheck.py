@@ -188,7 +188,7 @@ def test_binlog_off_and_accounts(server, tmp_path):
 
     bad = results["bad_option"]
     assert bad["failed"] is True and "check_results" not in bad
-    assert "login_port: 70000 is out of range (valid ports: 1-65535)" in bad["msg"]
+    assert "login_port: 70000 is out of range (valid: a number from 1 to 65535)" in bad["msg"]
 
 
 def test_binlog_statement_format_warns(server, tmp_path):

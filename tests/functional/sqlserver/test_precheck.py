@@ -377,13 +377,13 @@ def test_item_module_runs_only_its_item_and_owns_a_connection_failure(tmp_path):
 
 
 @pytest.mark.parametrize("args, message", [
-    ({"login_port": 70000}, "login_port: 70000 is out of range (valid ports: 1-65535)"),
+    ({"login_port": 70000}, "login_port: 70000 is out of range (valid: a number from 1 to 65535)"),
     ({"login_port": 1433, "instance_name": "SQLEXPRESS"}, "instance_name and login_port: give one of them"),
     ({"instance_name": "bad name"}, "instance_name: 'bad name' is not a SQL Server instance name"),
     ({"login_host": "sql01\\SQLEXPRESS"}, "give the host in login_host and the named instance in instance_name"),
     ({"backup_types": ["incremental"]}, "backup_types"),
     ({"backup_types": []}, "backup_types: name at least one of full, differential, log"),
-    ({"connect_timeout": 0}, "connect_timeout: must be a number of seconds greater than 0"),
+    ({"connect_timeout": 0}, "connect_timeout: 0 is out of range (valid: a number greater than 0 and at most 3600)"),
     ({"checks": ["recovery"]}, "checks: unknown check 'recovery'; known checks: sqlserver.connection, "
                                "sqlserver.recovery_model, sqlserver.database_state, sqlserver.sysadmin, "
                                "sqlserver.conflicting_operation, sqlserver.foreign_backups, "

@@ -85,10 +85,14 @@ def test_modules_import_one_engine_and_the_wrapper():
 JUDGES_ON_THE_CONTROLLER = {"plugins/plugin_utils/windows_host.py": "host"}
 
 
-def test_controller_code_takes_only_the_result_schema_from_module_utils():
+# What the controller shares with the modules: the result schema, and the one rule for masking a secret.
+CONTROLLER_SHARES = (("core", "results"), ("core", "secrets"))
+
+
+def test_controller_code_takes_only_the_result_schema_and_the_masking_rule_from_module_utils():
     for path in files("plugins/plugin_utils/*.py") + files("plugins/filter/*.py") + files("plugins/callback/*.py"):
         engine = JUDGES_ON_THE_CONTROLLER.get(os.path.relpath(path, ROOT))
         for name in imports(path):
             target = utils_target(name)
-            allowed = target is None or target == ("core", "results") or (engine and target[0] in ("core", engine))
+            allowed = target is None or target in CONTROLLER_SHARES or (engine and target[0] in ("core", engine))
             assert allowed, "%s imports %s" % (path, name)

@@ -107,14 +107,14 @@ def test_outbound_services_probe_concurrently(monkeypatch):
 
 def test_outbound_services_skipped_without_hosts_and_bad_hosts_rejected():
     assert one("host.outbound_services")["status"] == "skipped"
-    problems = engine.validate(params(service_hosts=["bad host!"], backup_paths=["relative/path"], root="/nonexistent",
+    problems = engine.ENGINE.problems(params(service_hosts=["bad host!"], backup_paths=["relative/path"], root="/nonexistent",
                                       walk_max_entries=0, walk_max_seconds=0))
     text = "\n".join(problems)
     assert "service_hosts: malformed host 'bad host!'" in text
     assert "backup_paths: 'relative/path' is not an absolute path" in text
     assert "root: '/nonexistent' is not an existing directory" in text
-    assert "walk_max_entries: must be a number of entries of at least 1, got 0" in text
-    assert "walk_max_seconds: must be a number of seconds greater than 0, got 0" in text
+    assert "walk_max_entries: 0 is out of range (valid: a number at least 1)" in text
+    assert "walk_max_seconds: 0 is out of range (valid: a number greater than 0 and at most 86400)" in text
 
 
 def test_proxy_settings_read_etc_environment_too():

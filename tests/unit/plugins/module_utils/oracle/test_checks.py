@@ -433,17 +433,18 @@ def test_valid_options_have_no_problems():
     (dict(service_name=None), "service_name: give service_name or sid with login_host"),
     (dict(service_name=None, login_host=None), "dsn: give dsn (Easy Connect"),
     (dict(sid="ORCL"), "service_name, sid: give one of them"),
-    (dict(login_port=70000), "login_port: 70000 is out of range (valid ports: 1-65535)"),
+    (dict(login_port=70000), "login_port: 70000 is out of range (valid: a number from 1 to 65535)"),
     (dict(mode="sysoper"), "mode: 'sysoper' is not valid (valid modes: default, sysdba, sysbackup)"),
     (dict(login_password=None), "login_password: required with login_user"),
     (dict(login_user=None), "login_user: required with login_password"),
-    (dict(connect_timeout=0), "connect_timeout: must be a number of seconds greater than 0"),
-    (dict(query_timeout=-1), "query_timeout: must be a number of seconds greater than 0"),
+    (dict(connect_timeout=0), "connect_timeout: 0 is out of range (valid: a number greater than 0"),
+    (dict(query_timeout=-1), "query_timeout: -1 is out of range (valid: a number greater than 0"),
     (dict(recovery_area_warn_percent=95), "recovery_area_warn_percent: must be below recovery_area_fail_percent"),
-    (dict(recovery_area_fail_percent=120), "recovery_area_fail_percent: must be a percentage"),
+    (dict(recovery_area_fail_percent=120), "recovery_area_fail_percent: 120 is out of range (valid: a number greater than "
+                                           "0 and at most 100)"),
 ])
 def test_invalid_options_name_the_option_and_valid_values(changes, expected):
-    problems = oracle_engine.validate(params(**changes))
+    problems = oracle_engine.ENGINE.problems(params(**changes))
     assert any(p.startswith(expected) for p in problems), problems
 
 

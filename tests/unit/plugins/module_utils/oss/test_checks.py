@@ -275,14 +275,14 @@ def test_valid_options_pass():
     ({"region": None}, "region: required unless endpoint is a region endpoint"),
     ({"region": "hangzhou"}, "region: 'hangzhou' is not a region id"),
     ({"access_key_secret": None}, "access_key_id and access_key_secret: both are required"),
-    ({"connect_timeout": 0}, "connect_timeout: must be a positive number"),
+    ({"connect_timeout": 0}, "connect_timeout: 0 is out of range (valid: a number greater than 0 and at most 86400)"),
     ({"last_backup_time": "last tuesday"}, "last_backup_time: 'last tuesday' is not an ISO 8601 time"),
-    ({"backup_interval_hours": -1}, "backup_interval_hours: must be a positive number"),
-    ({"sample_objects": 0}, "sample_objects: must be at least 1"),
+    ({"backup_interval_hours": -1}, "backup_interval_hours: -1 is out of range (valid: a number greater than 0)"),
+    ({"sample_objects": 0}, "sample_objects: 0 is out of range (valid: a number at least 1)"),
     ({"cloudbox_id": "box1"}, "cloudbox_id: 'box1' is not a CloudBox id"),
 ])
 def test_invalid_options_name_the_option_and_the_valid_form(extra, fragment):
-    problems = E.validate(params(**extra))
+    problems = E.ENGINE.problems(params(**extra))
     assert any(fragment in p for p in problems), problems
 
 

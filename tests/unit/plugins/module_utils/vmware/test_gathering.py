@@ -124,16 +124,18 @@ def test_faults_are_classified():
 
 
 def test_validation_names_the_option_and_the_valid_form(tmp_path):
-    problems = engine.validate(params(port=0, connect_timeout=0, ca_path=str(tmp_path / "none.pem"),
+    problems = engine.ENGINE.problems(params(port=0, connect_timeout=0, ca_path=str(tmp_path / "none.pem"),
                                       min_vcenter_version="six", esxi_ports=[902, 70000],
                                       datastore_min_free_percent=150, vm_folders=["/"]))
     text = "; ".join(problems)
-    for expected in ("port: 0 is out of range (valid ports: 1-65535)", "connect_timeout: must be a number of seconds",
-                     "ca_path: %s is not a file" % (tmp_path / "none.pem"), "min_vcenter_version: 'six' is not a version",
-                     "esxi_ports: 70000 is out of range", "datastore_min_free_percent: must be a percentage",
+    for expected in ("port: 0 is out of range (valid: a number from 1 to 65535)",
+                     "connect_timeout: 0 is out of range (valid: a number greater than 0 and at most 86400)",
+                     "ca_path: %s is not an existing file" % (tmp_path / "none.pem"),
+                     "min_vcenter_version: 'six' is not a version", "esxi_ports: 70000 is out of range",
+                     "datastore_min_free_percent: 150 is out of range (valid: a number from 0 to 100)",
                      "vm_folders: '/' is not an inventory path"):
         assert expected in text
-    assert engine.validate(params()) == []
+    assert engine.ENGINE.problems(params()) == []
 
 
 def test_a_call_that_never_returns_is_a_timeout_at_its_deadline():
