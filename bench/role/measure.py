@@ -59,8 +59,8 @@ class Playbooks:
                               cwd=self.directory, capture_output=True, text=True, check=False)
         elapsed = time.monotonic() - started
         if proc.returncode not in allowed:
-            raise RuntimeError("%s (%s) ended with %d:\n%s\n%s" % (playbook, inventory, proc.returncode,
-                                                                 proc.stdout[-4000:], proc.stderr[-2000:]))
+            raise RuntimeError("%s (%s) ended with %d:\n%s\n%s" % (
+                playbook, inventory, proc.returncode, proc.stdout[-4000:], proc.stderr[-2000:]))
         return elapsed
 
 
