@@ -66,7 +66,7 @@ class Playbooks:
 
 def interleaved(first, second, pairs):
     """[(a, b), ...]: `first` then `second`, `pairs` times."""
-    return [(first(), second()) for _ in range(pairs)]
+    return [(first(), second()) for _pair in range(pairs)]
 
 
 class Row:

@@ -139,7 +139,7 @@ def grown(growth):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n", maxsplit=1)[0])
     parser.add_argument("--collection", default=ROOT, help="the checkout to measure (default: this one)")
     parser.add_argument("--quick", action="store_true", help="the smallest configuration, one pair each")
     parser.add_argument("--pairs", type=int, help="pairs per comparison instead of the configured counts")
