@@ -19,6 +19,23 @@ from ansible_collections.cloudbackup.precheck.plugins.module_utils.hana.gatherin
 FILES_READ = "Reads files of the instance as the module's user (root or <sid>adm); no database privilege."
 
 
+def remediation(fixes):
+    """Statements to run in SYSTEMDB first, then the file fixes, deduplicated in order."""
+    fixes = list(dict.fromkeys(fixes))
+    statements = [f for f in fixes if f.startswith("ALTER")]
+    others = [f for f in fixes if not f.startswith("ALTER")]
+    parts = []
+    if statements:
+        parts.append("As an administrator in SYSTEMDB (hdbsql -d SYSTEMDB): " + " ".join(statements))
+    parts.extend(f[0].upper() + f[1:] + "." for f in others)
+    return " ".join(parts)
+
+
+def layer_of(database, where):
+    """The database whose layer to change: the tenant's own only when the value came from it."""
+    return database if where == "DATABASE" else "SYSTEMDB"
+
+
 def alter_configuration(database, section, key, value):
     """The statement a HANA administrator runs in SYSTEMDB to set one global.ini parameter."""
     layer = "'SYSTEM'" if database == "SYSTEMDB" else "'DATABASE', '%s'" % database
@@ -240,7 +257,7 @@ def judge_backint_params(layers, parameter_files, sid, target):
                 problems.append("[backup] %s = %s%s" % (key, value if value is not None else "not set",
                                                        " (%s)" % _layer_text(where, database, files.global_ini(sid),
                                                                              path) if where else ""))
-                fixes.append(alter_configuration(database, "backup", key, "true"))
+                fixes.append(alter_configuration(layer_of(database, where), "backup", key, "true"))
         for key in PARAMETER_FILES:
             value, where = effective("backup", key, system, layer)
             details[key] = value
@@ -260,11 +277,7 @@ def judge_backint_params(layers, parameter_files, sid, target):
         if problems:
             out.append(R.failed(database_target(target, database), "Backint is not fully configured for %s: %s; "
                                 "its backups (and log backups) do not go through backint."
-                                % (name, "; ".join(problems)),
-                                "As an administrator in SYSTEMDB (hdbsql -d SYSTEMDB): " + " ".join(
-                                    f for f in fixes if f.startswith("ALTER")) + " ".join(
-                                    " Then %s." % f for f in fixes if not f.startswith("ALTER")),
-                                details, code="not_configured"))
+                                % (name, "; ".join(problems)), remediation(fixes), details, code="not_configured"))
         else:
             out.append(R.passed(database_target(target, database), "Backint is configured for %s: %s and the "
                                 "parameter files exist." % (name, ", ".join("%s = true" % k for k in BACKINT_FLAGS)),
@@ -307,17 +320,18 @@ def judge_log_mode(layers, sid, target):
         if (log_mode or "normal").lower() != "normal":
             problems.append("[persistence] log_mode = %s (%s)" % (log_mode, _layer_text(where, database,
                                                                                          files.global_ini(sid), path)))
-            fixes.append(alter_configuration(database, "persistence", "log_mode", "normal"))
+            fixes.append(alter_configuration(layer_of(database, where), "persistence", "log_mode", "normal"))
         if (auto or "yes").lower() not in ("yes", "true", "on", "1"):
             problems.append("[persistence] enable_auto_log_backup = %s (%s)"
                             % (auto, _layer_text(auto_where, database, files.global_ini(sid), path)))
-            fixes.append(alter_configuration(database, "persistence", "enable_auto_log_backup", "yes"))
+            fixes.append(alter_configuration(layer_of(database, auto_where), "persistence", "enable_auto_log_backup",
+                                             "yes"))
         name = "%s of %s" % (database, sid)
         if problems:
             out.append(R.failed(database_target(target, database), "Log backups are off for %s: %s; the log is "
                                 "overwritten, so no point-in-time recovery is possible." % (name, "; ".join(problems)),
-                                "As an administrator in SYSTEMDB (hdbsql -d SYSTEMDB): %s Then take a complete data "
-                                "backup of %s, from which log backups start." % (" ".join(fixes), database),
+                                "%s Restart %s for log_mode to take effect, then take a complete data backup of it, "
+                                "from which log backups start." % (remediation(fixes), database),
                                 details, code="overwrite"))
         else:
             out.append(R.passed(database_target(target, database), "Log backups are on for %s: log_mode = normal, "
