@@ -2,17 +2,18 @@
 gets HANA's error and is a violation), then evaluated on the scenario's rows with sqlglot's executor,
 so that the answer is what the statement asks of those rows and nothing else."""
 import datetime
-import threading
-
 import sqlglot
 from sqlglot import exp
 from sqlglot.executor import execute as run_sql
+from sqlglot.executor.table import Table
 
 from catalogs import version_tuple
 
 from . import wire
 
 _SYSTEM_SCHEMAS = ("sys", "sys_databases")
+_SQL_TYPES = {wire.BIGINT: "BIGINT", wire.INTEGER: "INT", wire.DOUBLE: "DOUBLE", wire.LONGDATE: "TIMESTAMP",
+              wire.BOOLEAN: "BOOLEAN"}
 
 
 class SqlError(Exception):
@@ -31,16 +32,11 @@ class Plan:
 
 
 class Answerer:
-    def __init__(self, scenario):
+    def __init__(self, scenario, on_violation):
         self.scenario = scenario
         self.catalog = scenario.catalog
         self.version = version_tuple(scenario.version)
-        self.violations = []
-        self._lock = threading.Lock()
-
-    def violate(self, text):
-        with self._lock:
-            self.violations.append(text)
+        self.violate = on_violation
 
     # -- prepare -----------------------------------------------------------------------------
 
@@ -179,13 +175,16 @@ class Answerer:
             placeholder.replace(_literal(value))
         for identifier in tree.find_all(exp.Identifier):
             identifier.set("quoted", False)
-        tables = {}
+        tables, schemas = {}, {}
         for view in set(self._tables(tree).values()):
             schema, name = view.lower().split(".")
-            tables.setdefault(schema, {})[name] = [dict((k.lower(), v) for k, v in row.items())
-                                                   for row in self.scenario.rows(view)]
+            columns = self.scenario.columns(view)
+            rows = [tuple(row[c] for c, _code in columns) for row in self.scenario.rows(view)]
+            tables.setdefault(schema, {})[name] = Table(columns=[c.lower() for c, _code in columns], rows=rows)
+            schemas.setdefault(schema, {})[name] = dict((c.lower(), _SQL_TYPES.get(code, "VARCHAR"))
+                                                        for c, code in columns)
         try:
-            result = run_sql(tree, tables=tables)
+            result = run_sql(tree, schema=schemas, tables=tables)
         except Exception as exc:  # sqlglot's executor raises whatever its evaluation met
             raise self._refuse(7, "feature not supported: the test server cannot evaluate %s (%s); give a "
                                   "`queries` rule for it" % (_short(plan.sql), exc))

@@ -12,7 +12,7 @@ from . import wire
 
 _KEYS = {"server", "users", "views", "errors", "queries", "behaviour"}
 _SERVER_KEYS = {"version", "sid", "database"}
-_BEHAVIOUR_KEYS = {"mode", "drop_on", "delay"}
+_BEHAVIOUR_KEYS = {"mode", "drop_on", "delay", "rows_per_fetch"}
 MODES = ("normal", "refuse", "silent", "silent_after_init")
 
 
@@ -45,6 +45,7 @@ class Scenario:
         if self.mode not in MODES:
             raise ValueError("behaviour.mode: %r is not one of %s" % (self.mode, ", ".join(MODES)))
         self.drop_on = behaviour.get("drop_on")
+        self.rows_per_fetch = behaviour.get("rows_per_fetch")  # None: as many as the client asks for
         delay = dict(behaviour.get("delay") or {})
         _only(delay, {"match", "seconds"}, "behaviour.delay")
         self.delay = (delay.get("match", ""), float(delay["seconds"])) if delay else None

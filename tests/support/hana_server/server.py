@@ -1,47 +1,31 @@
-"""The TCP server: one thread per connection, the init handshake, SCRAMSHA256 login, statements
-answered by the scenario (answers.py), faults, and the record of every statement."""
-import hmac
-import itertools
-import logging
-import re
+"""HanaServer: the test server run in a child process of the test.
+
+hdbcli keeps the GIL during some network calls (dropping a prepared statement when a cursor is
+garbage-collected waits for the reply with the GIL held), so a server thread in the test's own
+process could not answer and the client would time out. The child process owns the listening
+socket and sends every record, login and violation back over a pipe; the parent keeps them in
+lists a test reads at any time."""
+import multiprocessing
 import socket
 import threading
-import time
 
-from . import auth, wire
-from .answers import Answerer, SqlError
+from .core import Core
 from .scenario import Scenario
-
-LOG = logging.getLogger("hana_server")
-
-# CONNECTOPTIONS keys of the reply (SAP HANA SQL Command Network Protocol Reference, "Connect Options").
-_CONNECTION_ID, _SYSTEM_ID, _DATA_FORMAT_VERSION, _DATA_FORMAT_VERSION2 = 1, 11, 12, 23
-_FULL_VERSION, _DATABASE_NAME = 44, 45
-_DATA_FORMAT = 4   # LONGDATE for TIMESTAMP, BOOLEAN; no FIXED decimals
 
 
 class ScenarioViolation(AssertionError):
-    pass
+    """The scenario or a statement is one real HANA would reject."""
 
 
 class HanaServer:
     def __init__(self, scenario=None, host="127.0.0.1", port=0, on_record=None):
         self.scenario = scenario if isinstance(scenario, Scenario) else Scenario.load(scenario)
-        self.answerer = Answerer(self.scenario)
         self.host, self.port = host, port
         self.on_record = on_record
-        self.records, self.logins = [], []
+        self.records, self.logins, self.violations = [], [], []
         self._lock = threading.Lock()
-        self._sockets, self._threads = [], []
-        self._stopping = threading.Event()
-        self._listener = None
-        self._numbers = itertools.count(1)
-
-    @property
-    def violations(self):
-        return self.answerer.violations
-
-    # -- lifecycle ---------------------------------------------------------------------------
+        self._listener = self._process = self._pipe = self._reader = None
+        self._stopped = False
 
     def start(self):
         listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
@@ -52,20 +36,31 @@ class HanaServer:
         if self.scenario.mode == "refuse":
             return self  # bound, never listening: connecting is refused, and no one else takes the port
         listener.listen(16)
-        listener.settimeout(0.2)
-        self._spawn(self._accept_loop)
+        ours, theirs = multiprocessing.Pipe()
+        context = multiprocessing.get_context("fork")
+        self._process = context.Process(target=_child, args=(self.scenario, listener, theirs), daemon=True)
+        self._process.start()
+        theirs.close()
+        listener.close()  # the child's now
+        self._listener, self._pipe = None, ours
+        if ours.recv() != ("ready", None):
+            raise RuntimeError("hana_server: the server process did not start")
+        self._reader = threading.Thread(target=self._read, daemon=True)
+        self._reader.start()
         return self
 
     def stop(self, check=True):
-        if self._stopping.is_set():
+        if self._stopped:
             return  # stopped already (a test's own stop() inside the with block)
-        self._stopping.set()
-        with self._lock:
-            sockets = list(self._sockets)
-        for sock in sockets + [self._listener]:
-            _close(sock)
-        for thread in list(self._threads):
-            thread.join(2)
+        self._stopped = True
+        if self._listener is not None:
+            self._listener.close()
+        if self._process is not None:
+            self._pipe.send("stop")
+            self._reader.join(5)
+            self._process.join(5)
+            if self._process.is_alive():
+                self._process.kill()
         if check and self.violations:
             raise ScenarioViolation("; ".join(self.violations))
 
@@ -75,269 +70,45 @@ class HanaServer:
     def __exit__(self, kind, value, traceback):
         self.stop(check=kind is None)
 
-    # -- records -----------------------------------------------------------------------------
-
     def statements(self):
-        return [r["sql"] for r in self.records if r["kind"] != "prepare"]
+        """The SQL of every execution (direct or prepared), in arrival order."""
+        with self._lock:
+            return [r["sql"] for r in self.records if r["kind"] != "prepare"]
 
     def clear_records(self):
         with self._lock:
             del self.records[:]
 
-    def _record(self, record):
-        with self._lock:
-            self.records.append(record)
-            if self.on_record is not None:
-                self.on_record(record)
-
-    # -- connections -------------------------------------------------------------------------
-
-    def _spawn(self, target, *args):
-        thread = threading.Thread(target=target, args=args, daemon=True)
-        self._threads.append(thread)
-        thread.start()
-
-    def _accept_loop(self):
-        while not self._stopping.is_set():
+    def _read(self):
+        while True:
             try:
-                sock, _address = self._listener.accept()
-            except socket.timeout:
-                continue
-            except OSError:
+                kind, payload = self._pipe.recv()
+            except (EOFError, OSError):
+                return
+            if kind == "done":
                 return
             with self._lock:
-                self._sockets.append(sock)
-            self._spawn(self._serve, sock, next(self._numbers))
-
-    def _serve(self, sock, number):
-        session = Session(self, sock, number)
-        try:
-            session.run()
-        except (OSError, wire.ProtocolError, _Dropped) as exc:
-            LOG.debug("connection %d ends: %s", number, exc)
-        except Exception:  # a bug here must show in the test log, not kill the thread silently
-            LOG.exception("connection %d failed", number)
-        finally:
-            _close(sock)
+                {"record": self.records, "login": self.logins, "violation": self.violations}[kind].append(payload)
+                if kind == "record" and self.on_record is not None:
+                    self.on_record(payload)
 
 
-class _Dropped(Exception):
-    pass
+def _child(scenario, listener, pipe):
+    lock = threading.Lock()
+
+    def emit(kind, payload):
+        with lock:
+            pipe.send((kind, payload))
+    core = Core(scenario, listener, emit)
+    threading.Thread(target=_await_stop, args=(pipe, core), daemon=True).start()
+    emit("ready", None)
+    core.run()
+    emit("done", None)
 
 
-class Session:
-    """One client connection."""
-
-    def __init__(self, server, sock, number):
-        self.server, self.sock, self.number = server, sock, number
-        self.scenario = server.scenario
-        self.user, self.session_id = None, 0
-        self.login = None          # (user, method, salt, server challenge, client challenge)
-        self.statements, self.resultsets = {}, {}
-        self.ids = itertools.count(1)
-
-    def run(self):
-        if self.scenario.mode == "silent":
-            self.server._stopping.wait()
-            return
-        self._recv(wire.INIT_REQUEST_SIZE)
-        if self.scenario.mode == "silent_after_init":
-            self.sock.sendall(wire.init_reply())
-            self.server._stopping.wait()
-            return
-        self.sock.sendall(wire.init_reply())
-        while not self.server._stopping.is_set():
-            header = self._recv(wire.MESSAGE_HEADER.size)
-            length = wire.MESSAGE_HEADER.unpack(header)[2]
-            request = wire.read_request(header, self._recv(length))
-            answer = self.handle(request)
-            if answer is None:
-                return
-            self.sock.sendall(answer)
-
-    def _recv(self, size):
-        data = b""
-        while len(data) < size:
-            chunk = self.sock.recv(size - len(data))
-            if not chunk:
-                raise _Dropped("client closed the connection")
-            data += chunk
-        return data
-
-    # -- dispatch ----------------------------------------------------------------------------
-
-    def handle(self, request):
-        parts = dict((p.kind, p) for p in request.parts)
-        kind = request.message_type
-        self.packet = request.packet
-        if kind == wire.AUTHENTICATE:
-            return self.authenticate(parts)
-        if kind == wire.CONNECT:
-            return self.connect(parts)
-        if kind == wire.DB_CONNECT_INFO:
-            return self.db_connect_info(parts)
-        if self.user is None:
-            return self.error(5, "not connected", 2)
-        if kind in (wire.EXECUTE_DIRECT, wire.PREPARE):
-            sql = parts[wire.COMMAND].data.decode("utf-8", "surrogateescape")
-            return self.statement(kind, sql, parts)
-        if kind == wire.EXECUTE:
-            return self.execute(parts)
-        if kind == wire.FETCH_NEXT:
-            return self.fetch(parts)
-        if kind in (wire.CLOSE_RESULTSET, wire.DROP_STATEMENT):
-            return self.reply([])
-        if kind in (wire.COMMIT, wire.ROLLBACK):
-            return self.reply([], wire.FC_COMMIT if kind == wire.COMMIT else wire.FC_ROLLBACK)
-        if kind == wire.DISCONNECT:
-            self.sock.sendall(self.reply([], wire.FC_DISCONNECT))
-            return None
-        LOG.warning("connection %d: message type %d is not implemented", self.number, kind)
-        return self.error(7, "feature not supported: message type %d (test server)" % kind)
-
-    def reply(self, parts, function_code=0):
-        return wire.reply(self.session_id, self.packet, parts, function_code)
-
-    def error(self, code, message, level=1):
-        return wire.reply(self.session_id, self.packet, [wire.error_part(code, message, level)], error=True)
-
-    # -- login -------------------------------------------------------------------------------
-
-    def authenticate(self, parts):
-        fields = wire.read_fields(parts[wire.AUTHENTICATION].data)
-        methods = auth.offered(fields)
-        if auth.METHOD not in methods:
-            return self._refuse_login(fields[0], sorted(m.decode("ascii", "replace") for m in methods))
-        salt, server_challenge = auth.challenge()
-        self.login = (fields[0].decode("utf-8"), salt, server_challenge, methods[auth.METHOD])
-        answer = wire.write_fields([auth.METHOD, wire.write_fields([salt, server_challenge])])
-        return self.reply([(wire.AUTHENTICATION, 0, 1, answer)])
-
-    def connect(self, parts):
-        fields = wire.read_fields(parts[wire.AUTHENTICATION].data)
-        if self.login is None or len(fields) < 3:
-            return self.error(10, "authentication failed", 2)
-        user, salt, server_challenge, client_challenge = self.login
-        proof = wire.read_fields(fields[2])[0] if fields[2] else b""
-        password = self.scenario.password_of(user)
-        ok = password is not None and hmac.compare_digest(
-            proof, auth.expected_proof(password, salt, server_challenge, client_challenge))
-        if self.scenario.users is None:
-            ok = True
-        self.server.logins.append({"user": user, "ok": ok, "conn": self.number, "method": "SCRAMSHA256"})
-        if not ok:
-            return self.error(10, "authentication failed", 2)
-        self.user, self.session_id = user, 0x10000 + self.number
-        options = {_CONNECTION_ID: 200000 + self.number, _SYSTEM_ID: self.scenario.sid,
-                   _DATABASE_NAME: self.scenario.database, _FULL_VERSION: self.scenario.version,
-                   _DATA_FORMAT_VERSION: _DATA_FORMAT, _DATA_FORMAT_VERSION2: _DATA_FORMAT}
-        answer = wire.write_fields([auth.METHOD, b""])
-        return self.reply([(wire.AUTHENTICATION, 0, 1, answer),
-                           (wire.CONNECT_OPTIONS, 0, len(options), wire.write_options(options))])
-
-    def _refuse_login(self, user, methods):
-        self.server.logins.append({"user": user.decode("utf-8", "replace"), "ok": False, "conn": self.number,
-                                   "method": ",".join(methods)})
-        return self.error(10, "authentication failed", 2)
-
-    def db_connect_info(self, parts):
-        """Asked on SYSTEMDB for a tenant (databaseName=): this test server serves one database per
-        port, so the answer is: connect here."""
-        options = {1: self.scenario.database, 2: self.server.host, 3: self.server.port, 4: True}
-        return self.reply([(wire.DBCONNECTINFO_PART, 0, len(options), wire.write_options(options))])
-
-    # -- statements --------------------------------------------------------------------------
-
-    def statement(self, kind, sql, parts):
-        record = {"kind": "prepare" if kind == wire.PREPARE else "execute_direct", "sql": sql, "params": [],
-                  "user": self.user, "conn": self.number, "database": self.scenario.database, "error": None}
-        try:
-            plan = self.server.answerer.prepare(sql)
-        except SqlError as exc:
-            record["error"] = exc.code
-            self.server._record(record)
-            return self.error(exc.code, exc.message)
-        if kind == wire.PREPARE:
-            self.server._record(record)
-            statement_id = next(self.ids)
-            self.statements[statement_id] = plan
-            answer = [(wire.STATEMENT_ID, 0, 1, statement_id.to_bytes(8, "little"))]
-            if plan.columns:
-                answer.append(wire.resultset_metadata(plan.columns))
-            answer.append(wire.parameter_metadata(plan.parameters))
-            return self.reply(answer, wire.FC_SELECT if plan.columns else 0)
-        return self.run_plan(plan, [], record, parts)
-
-    def execute(self, parts):
-        plan = self.statements.get(int.from_bytes(parts[wire.STATEMENT_ID].data[:8], "little"))
-        if plan is None:
-            return self.error(1033, "error while parsing protocol: unknown statement id")
-        params = []
-        if wire.PARAMETERS in parts and plan.parameters:
-            params = wire.read_parameters(parts[wire.PARAMETERS].data, len(plan.parameters))
-        record = {"kind": "execute", "sql": plan.sql, "params": params, "user": self.user, "conn": self.number,
-                  "database": self.scenario.database, "error": None}
-        return self.run_plan(plan, params, record, parts)
-
-    def run_plan(self, plan, params, record, parts):
-        self.server._record(record)
-        if self.scenario.drop_on and re.search(self.scenario.drop_on, plan.sql, re.I | re.S):
-            raise _Dropped("drop_on matched: %s" % plan.sql[:60])
-        delay = self.scenario.delay_for(plan.sql)
-        if delay:
-            if self.server._stopping.wait(delay):
-                raise _Dropped("server stopping")
-        try:
-            rows = self.server.answerer.execute(plan, params)
-        except SqlError as exc:
-            record["error"] = exc.code
-            return self.error(exc.code, exc.message)
-        if not plan.columns:
-            return self.reply([(12, 0, 1, (0).to_bytes(4, "little"))])  # ROWSAFFECTED 0
-        resultset_id = next(self.ids)
-        self.resultsets[resultset_id] = (plan, rows)
-        answer = [wire.resultset_metadata(plan.columns), (wire.RESULTSET_ID, 0, 1, resultset_id.to_bytes(8, "little"))]
-        return self.reply(answer + [self._rows(resultset_id, parts)], wire.FC_SELECT)
-
-    def fetch(self, parts):
-        resultset_id = int.from_bytes(parts[wire.RESULTSET_ID].data[:8], "little")
-        if resultset_id not in self.resultsets:
-            return self.error(1033, "error while parsing protocol: unknown result set id")
-        return self.reply([self._rows(resultset_id, parts)], wire.FC_SELECT)
-
-    def _rows(self, resultset_id, parts):
-        """The next rows of a result set, as many as the client's FETCHSIZE asks for."""
-        plan, rows = self.resultsets[resultset_id]
-        size = len(rows)
-        if wire.FETCH_SIZE in parts:
-            size = max(1, int.from_bytes(parts[wire.FETCH_SIZE].data[:4], "little", signed=True))
-        batch, rest = rows[:size], rows[size:]
-        self.resultsets[resultset_id] = (plan, rest)
-        data = b"".join(wire.encode_value(code, value) for row in batch
-                        for (_name, code, _t, _s), value in zip(plan.columns, row))
-        attributes = 0 if rest else wire.LAST_PACKET | wire.RESULTSET_CLOSED
-        if not rest:
-            del self.resultsets[resultset_id]
-        return (wire.RESULTSET, attributes, len(batch), data)
-
-
-def _close(sock):
-    if sock is None:
-        return
+def _await_stop(pipe, core):
     try:
-        sock.shutdown(socket.SHUT_RDWR)
-    except OSError:
-        pass
-    sock.close()
-
-
-def wait_port(host, port, seconds=5):
-    """Until something accepts on host:port (for a server started in another process)."""
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        try:
-            socket.create_connection((host, port), 0.2).close()
-            return True
-        except OSError:
-            time.sleep(0.05)
-    return False
+        pipe.recv()
+    except (EOFError, OSError):
+        pass  # the test's process went away: stop as well
+    core.stop()
