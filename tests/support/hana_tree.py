@@ -53,6 +53,7 @@ TREES = {
                                                         "/log_param.ini"})],
     "no_agent": [instance(mode=None, agent=None)],
     "agent_not_executable": [instance(mode=None, agent="plain")],
+    "unreadable_manifest": [instance(release="unknown")],
     "secondary": [instance(mode=None, replication={"mode": "sync", "actual_mode": "sync", "site_name": "SITE_B"})],
     "empty": [],
 }
@@ -88,9 +89,9 @@ def _write_instance(root, item):
     sid, number = item["sid"], item["number"]
     base = "/usr/sap/%s" % sid
     os.makedirs(os.path.join(str(root), base.lstrip("/"), "HDB%s" % number, "work"), exist_ok=True)
+    release = RELEASES.get(item["release"], item["release"])  # a release of its own: an unreadable manifest
     _write(root, "%s/HDB%s/exe/manifest" % (base, number),
-           "release: %s\nfullversion: %s.1700000000 Build 1700000000-1530\nsp-number: %s\n"
-           % (RELEASES[item["release"]], RELEASES[item["release"]], RELEASES[item["release"]].split(".")[2]))
+           "release: %s\nfullversion: %s.1700000000 Build 1700000000-1530\n" % (release, release))
     sections = {"persistence": dict({"basepath_logvolumes": "/hana/log/%s" % sid}, **item["persistence"]),
                 "backup": item["backup"]}
     if item["mode"]:

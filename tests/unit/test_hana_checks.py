@@ -232,8 +232,14 @@ def test_tenants():
     assert erp["status"] == "warning" and erp["target"] == T + "/ERP"
     assert 'ALTER SYSTEM START DATABASE "ERP";' in erp["remediation"]
     with pytest.raises(PrecheckError) as caught:
-        db.judge_tenants(None, "Not allowed to read SYS.M_DATABASES", T)
+        db.judge_tenants(None, PrecheckError("permission", "Not allowed to read SYS.M_DATABASES"), T)
+    assert caught.value.cause == "permission" and "GRANT CATALOG READ" in caught.value.remediation
+    with pytest.raises(PrecheckError) as caught:
+        db.judge_tenants([], None, T)
     assert caught.value.cause == "permission"
+    with pytest.raises(PrecheckError) as caught:
+        db.judge_tenants(None, PrecheckError("unsupported", "SYS.M_DATABASES cannot be read: 259"), T)
+    assert caught.value.cause == "unsupported"
 
 
 DATABASES = [{"name": "SYSTEMDB", "active": "YES", "details": ""}, {"name": "ERP", "active": "YES", "details": ""}]

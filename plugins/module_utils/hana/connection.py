@@ -211,11 +211,13 @@ def classify_query_error(exc, endpoint, what):
         return PrecheckError("unsupported", "%s cannot be read on %s: this HANA release lacks it (%s: %s)."
                              % (what, endpoint, code, text), "", details=details)
     if code in LOST or code == ERR_CONNECT:
-        reason = _connect_reason(text)
-        cause = "timeout" if reason == "timeout" else "unreachable"
-        return PrecheckError(cause, "The connection to %s was lost while reading %s (%s): %s."
+        if _connect_reason(text) == "timeout":
+            return PrecheckError("timeout", "%s did not answer within statement_timeout while reading %s (%s): %s."
+                                 % (endpoint, what, code, text),
+                                 "Raise statement_timeout, or check the load of the indexserver.", details=details)
+        return PrecheckError("unreachable", "The connection to %s was lost while reading %s (%s): %s."
                              % (endpoint, what, code, text),
-                             "Check the HANA trace files of the indexserver, or raise statement_timeout.",
+                             "Check the trace files of the indexserver (a crash or a killed session).",
                              details=details)
     return PrecheckError("internal", "Reading %s on %s failed (%s): %s." % (what, endpoint, code, text), "",
                          details=details)
@@ -249,12 +251,17 @@ class Connection:
         self.settings = settings
         self.endpoint = settings["endpoint"]
         self.elapsed_ms = elapsed_ms
+        self.lost = None  # the failure that broke the session: later statements are not sent
 
     def query(self, sql, args=(), what=None, max_rows=10000):
         """Rows (tuples) of one SELECT, at most `max_rows`; `args` are bound by the driver."""
         if not _READ_ONLY.match(sql):
             raise ValueError("refusing a statement that is not a SELECT: %s" % sql.split(None, 1)[0])
         what = what or sql[:60]
+        if self.lost is not None:
+            raise PrecheckError(self.lost.cause, "Not read: the session to %s broke earlier (%s)."
+                                % (self.endpoint, self.lost.message), self.lost.remediation,
+                                details={"query": what})
 
         def run():
             cursor = self.raw.cursor()
@@ -267,11 +274,16 @@ class Connection:
         try:
             return bounded_call(run, seconds + MARGIN, name="cloudbackup-precheck-hana-query")
         except Abandoned:
-            raise PrecheckError("timeout", "Reading %s on %s took longer than %gs." % (what, self.endpoint, seconds),
-                                "Raise statement_timeout, or check the load of the indexserver.",
-                                details={"query": what})
+            self.lost = PrecheckError("timeout", "Reading %s on %s took longer than %gs."
+                                      % (what, self.endpoint, seconds),
+                                      "Raise statement_timeout, or check the load of the indexserver.",
+                                      details={"query": what})
+            raise self.lost
         except self.driver.Error as exc:
-            raise classify_query_error(exc, self.endpoint, what)
+            problem = classify_query_error(exc, self.endpoint, what)
+            if problem.cause in ("timeout", "unreachable"):
+                self.lost = problem
+            raise problem
 
     def close(self):
         try:

@@ -77,11 +77,15 @@ def services_started(ctx):
 
 # -- hana.tenants_active ---------------------------------------------------------------------------------------
 
-def judge_tenants(rows, reason, target):
-    if rows is None or not rows:
-        raise PrecheckError("permission", "SYS.M_DATABASES cannot be read on %s (%s)." % (
-            target, reason or "no rows: the login user lacks CATALOG READ"),
-            "GRANT CATALOG READ TO <the login user>; (as a user administrator in SYSTEMDB).")
+def judge_tenants(rows, problem, target):
+    """`problem`: the PrecheckError that withheld SYS.M_DATABASES (no privilege, no such view), or None."""
+    if problem is not None and problem.cause == "unsupported":
+        raise PrecheckError("unsupported", problem.message, "SYS.M_DATABASES exists in multitenant systems only: "
+                            "convert the system (hdbnsutil -convertToMultiDB) to back it up through Backint.")
+    if not rows:
+        raise PrecheckError("permission", problem.message if problem else "SYS.M_DATABASES shows no rows on %s: the "
+                            "login user lacks CATALOG READ." % target,
+                            "GRANT CATALOG READ TO <the login user>; (as a user administrator in SYSTEMDB).")
     out = []
     for row in rows:
         where = database_target(target, row["name"])
@@ -105,8 +109,8 @@ def judge_tenants(rows, reason, target):
     versions="SAP HANA 1.0 SPS09 (multitenant) and later, 2.0.",
 )
 def tenants_active(ctx):
-    rows, reason = ctx.databases()
-    return judge_tenants(rows, reason, ctx.target)
+    rows, _reason = ctx.databases()
+    return judge_tenants(rows, ctx.problems.get("databases"), ctx.target)
 
 
 # -- hana.full_backup_base and hana.backup_running ---------------------------------------------------------------
