@@ -16,7 +16,8 @@ description:
   - SYS.EFFECTIVE_PRIVILEGES (user bound as a parameter) shows the system privileges BACKUP ADMIN (or BACKUP OPERATOR)
     and CATALOG READ (or DATA ADMIN); without DATABASE ADMIN tenants cannot be recovered (warning).
   - 'Check item C(hana.privileges) (Seed:HANA_BACKINT). Its impact: backup, restore.'
-  - 'Permissions: None beyond login for the login user itself; another backup_user needs USER ADMIN or CATALOG READ.'
+  - 'Permissions: CATALOG READ to list the tenants (SYS.M_DATABASES); the login user''s own privileges need nothing
+    more, another backup_user''s need CATALOG READ too.'
   - 'Versions: SAP HANA 1.0 SPS09 and later, 2.0.'
   - The options of the other SAP HANA check items are accepted and ignored.
   - To run several SAP HANA items in one task (one connection), use M(cloudbackup.precheck.hana_precheck).

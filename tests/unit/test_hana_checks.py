@@ -7,7 +7,7 @@ from ansible_collections.cloudbackup.precheck.plugins.module_utils.core.registry
 from ansible_collections.cloudbackup.precheck.plugins.module_utils.hana import connection as hana_conn
 from ansible_collections.cloudbackup.precheck.plugins.module_utils.hana import database as db
 from ansible_collections.cloudbackup.precheck.plugins.module_utils.hana import engine
-from ansible_collections.cloudbackup.precheck.plugins.module_utils.hana import files
+from ansible_collections.cloudbackup.precheck.plugins.module_utils.hana import instance_files as files
 from ansible_collections.cloudbackup.precheck.plugins.module_utils.hana import installation as inst
 from ansible_collections.cloudbackup.precheck.plugins.module_utils.hana.gathering import user_name, version_numbers
 

@@ -216,7 +216,8 @@ def judge_privileges(user, privileges, tenants, target):
     references=("Seed:HANA_BACKINT",),
     rule="SYS.EFFECTIVE_PRIVILEGES (user bound as a parameter) shows the system privileges BACKUP ADMIN (or BACKUP "
          "OPERATOR) and CATALOG READ (or DATA ADMIN); without DATABASE ADMIN tenants cannot be recovered (warning).",
-    permissions="None beyond login for the login user itself; another backup_user needs USER ADMIN or CATALOG READ.",
+    permissions="CATALOG READ to list the tenants (SYS.M_DATABASES); the login user's own privileges need nothing "
+                "more, another backup_user's need CATALOG READ too.",
     versions="SAP HANA 1.0 SPS09 and later, 2.0.",
 )
 def privileges(ctx):

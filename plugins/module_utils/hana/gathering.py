@@ -13,7 +13,7 @@ import re
 from ansible_collections.cloudbackup.precheck.plugins.module_utils.core.context import Context, instance_target
 from ansible_collections.cloudbackup.precheck.plugins.module_utils.core.registry import PrecheckError
 from ansible_collections.cloudbackup.precheck.plugins.module_utils.hana import connection as hana_conn
-from ansible_collections.cloudbackup.precheck.plugins.module_utils.hana import files
+from ansible_collections.cloudbackup.precheck.plugins.module_utils.hana import instance_files as files
 
 INSTANCES_CHECK = "hana.instances"
 

@@ -12,7 +12,7 @@ __metaclass__ = type
 
 from ansible_collections.cloudbackup.precheck.plugins.module_utils.core import results as R
 from ansible_collections.cloudbackup.precheck.plugins.module_utils.core.registry import PrecheckError, register
-from ansible_collections.cloudbackup.precheck.plugins.module_utils.hana import files
+from ansible_collections.cloudbackup.precheck.plugins.module_utils.hana import instance_files as files
 from ansible_collections.cloudbackup.precheck.plugins.module_utils.hana.gathering import (
     BACKINT_FLAGS, PARAMETER_FILES, database_target, version_numbers)
 
