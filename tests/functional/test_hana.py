@@ -5,8 +5,9 @@ installations (tests/support/hana_tree.py).
 One playbook run at -vvv checks one entry of cloudbackup_precheck_hana_instances per fixture tree,
 each against a server of its own scenario: a healthy 2.0 SPS07 system, one with findings in every
 SYSTEMDB item, a distributed one, and the faults (refused, silent, silent after the init, a drop
-mid-query, a slow statement, a wrong password, errors on single views). No password may appear in
-the output, the report files or the fact; the servers' records must show only SELECTs, names bound.
+mid-query, a slow statement, a wrong password, TLS to a server without it, a name that does not
+resolve, errors on single views). No password may appear in the output, the report files or the
+fact; the servers' records must show only SELECTs, names bound.
 """
 
 import copy
@@ -99,6 +100,9 @@ ENTRIES = {
     "secondary": ("secondary", "slow", {}),
     "manifest": ("unreadable_manifest", "healthy", {"checks": ["version"]}),
     "empty": ("empty", "healthy", {"checks": ["@files"]}),
+    # The test server speaks no TLS: hdbcli's handshake fails on its first reply.
+    "tls": ("sps07", "healthy", {"encrypt": True, "validate_certificate": False, "checks": ["@database"]}),
+    "nodns": ("sps07", "healthy", {"login_host": "hana-precheck.invalid", "checks": ["@database"]}),
 }
 
 
@@ -146,12 +150,12 @@ def status(run, entry, check, database=None):
     return found["status"], found["code"].split("/", 1)[1]
 
 
-def test_the_run_reports_and_gates(fleet):
+def test_the_gate_blocks_the_host_on_the_findings(fleet):
     run, _servers = fleet
-    assert run.report is not None, run
-    assert run.report["hosts"]["localhost"]["verdict"] == "blocked"
-    assert run.rc == 2, run
-    assert "VALUE_SPECIFIED_IN_NO_LOG_PARAMETER" in run.stdout
+    # -vvv printed the module arguments, the password masked by no_log.
+    assert "VALUE_SPECIFIED_IN_NO_LOG_PARAMETER" in run.stdout, run
+    assert (run.rc, run.report["hosts"]["localhost"]["verdict"]) == (2, "blocked"), run
+    assert len(set(r["target"].split(" (")[0] for r in run.results())) == len(ENTRIES)
 
 
 def test_a_healthy_2_0_sps07_system_passes_everything(fleet):
@@ -231,7 +235,7 @@ def test_systemdb_findings(fleet):
 
 
 @pytest.mark.parametrize("entry, cause", [("two", "refused"), ("overwrite", "timeout"), ("tenant_off", "timeout"),
-                                          ("no_agent", "login_failed")])
+                                          ("no_agent", "login_failed"), ("tls", "tls"), ("nodns", "dns")])
 def test_connection_faults_are_classified_within_the_bound(fleet, entry, cause):
     run, _servers = fleet
     found = find(run, entry, "connection")
