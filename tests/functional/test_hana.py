@@ -80,8 +80,8 @@ SERVERS = {
     "slow": dict(HEALTHY, behaviour={"delay": {"match": "M_SYSTEM_OVERVIEW", "seconds": 6}}),
     "view_errors": dict(HEALTHY, errors={
         "SYS_DATABASES.M_BACKUP_CATALOG": {"code": 258, "message": "insufficient privilege: Not authorized"},
-        "SYS.M_DATABASES": {"code": 259, "message": "invalid table name:  Could not find table/view M_DATABASES in "
-                                                   "schema SYS"}}),
+        "SYS.M_DATABASES": {"code": 259,
+                            "message": "invalid table name:  Could not find table/view M_DATABASES in schema SYS"}}),
 }
 
 # entry name -> (fixture tree, server, extra options)
@@ -132,8 +132,6 @@ def fleet(tmp_path_factory):
             server.stop()
 
 
-
-
 def results(run, entry):
     return [r for r in run.results() if r["target"].startswith(entry + " (")]
 
@@ -161,8 +159,8 @@ def test_the_gate_blocks_the_host_on_the_findings(fleet):
 def test_a_healthy_2_0_sps07_system_passes_everything(fleet):
     run, _servers = fleet
     found = results(run, "sps07")
-    assert found and all(r["status"] == "passed" for r in found), [(r["id"], r["status"], r["message"])
-                                                                    for r in found if r["status"] != "passed"]
+    not_passed = [(r["id"], r["status"], r["message"]) for r in found if r["status"] != "passed"]
+    assert found and not not_passed, not_passed
     targets = set(r["target"] for r in found if r["id"] == "hana.backint_params")
     assert targets == set("sps07 (127.0.0.1:%d)/%s" % (fleet[1]["healthy"].port, d) for d in ("SYSTEMDB", "HDB", "ERP"))
     assert "2.0 SPS07" in find(run, "sps07", "version")["message"]

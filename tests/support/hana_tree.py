@@ -49,8 +49,8 @@ TREES = {
     "overwrite": [instance(mode=None, persistence={"log_mode": "overwrite"})],
     "tenant_without_backint": [instance(mode=None, tenants=("HDB", "ERP"), tenant_layers={
         "ERP": {"backup": {"log_backup_using_backint": "false", "catalog_backup_using_backint": "false"}}})],
-    "missing_param_file": [instance(mode=None, backup={"log_backup_parameter_file": PARAMS_DIR.format(sid="HDB") +
-                                                        "/log_param.ini"})],
+    "missing_param_file": [instance(mode=None, backup={
+        "log_backup_parameter_file": PARAMS_DIR.format(sid="HDB") + "/log_param.ini"})],
     "no_agent": [instance(mode=None, agent=None)],
     "agent_not_executable": [instance(mode=None, agent="plain")],
     "unreadable_manifest": [instance(release="unknown")],

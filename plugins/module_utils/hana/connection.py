@@ -157,13 +157,13 @@ def classify_connect_error(exc, settings):
     user = settings.get("user") or "(userstore key %s)" % settings.get("userstore_key")
     code, text = error_code(exc)
     details = {"error_code": code}
+    quoted_user = quote_string(str(settings.get("user") or "").upper())
     if code == ERR_AUTHENTICATION:
         return PrecheckError(
             "login_failed", "Login to SAP HANA SYSTEMDB at %s as %s failed (%s): %s." % (where, user, code, text),
             "Check login_user and login_password (or the userstore key: hdbuserstore LIST %s), and that the user "
             "exists in SYSTEMDB: hdbsql -n %s -d SYSTEMDB -u SYSTEM \"SELECT USER_NAME, USER_DEACTIVATED FROM "
-            "USERS WHERE USER_NAME = %s\"" % (settings.get("userstore_key") or "", where,
-                                               quote_string(str(settings.get("user") or "").upper())),
+            "USERS WHERE USER_NAME = %s\"" % (settings.get("userstore_key") or "", where, quoted_user),
             source=CONNECTION_CHECK, details=dict(details, reason="authentication"))
     if code in (ERR_USER_LOCKED, ERR_PASSWORD_EXPIRED):
         return PrecheckError(

@@ -114,10 +114,10 @@ class HanaContext(Context):
                 "no /usr/sap/<SID>/HDB<nn> directory." % self.root,
                 "Run the check on the HANA host, or set root to where its file systems are mounted.",
                 source=INSTANCES_CHECK)
+        names = ", ".join("%s HDB%s" % (i["sid"], i["number"]) for i in found)
         raise PrecheckError(
             "unsupported", "%d SAP HANA instances are installed under %s (%s): set the option sid to say which one "
-            "the other checks judge." % (len(found), self.root, ", ".join("%s HDB%s" % (i["sid"], i["number"])
-                                                                           for i in found)),
+            "the other checks judge." % (len(found), self.root, names),
             "Set sid (and instance_number) for this entry of cloudbackup_precheck_hana_instances.",
             source=INSTANCES_CHECK)
 

@@ -254,9 +254,8 @@ def judge_backint_params(layers, parameter_files, sid, target):
             value, where = effective("backup", key, system, layer)
             details[key] = value
             if str(value).lower() != "true":
-                problems.append("[backup] %s = %s%s" % (key, value if value is not None else "not set",
-                                                       " (%s)" % _layer_text(where, database, files.global_ini(sid),
-                                                                             path) if where else ""))
+                origin = " (%s)" % _layer_text(where, database, files.global_ini(sid), path) if where else ""
+                problems.append("[backup] %s = %s%s" % (key, value if value is not None else "not set", origin))
                 fixes.append(alter_configuration(layer_of(database, where), "backup", key, "true"))
         for key in PARAMETER_FILES:
             value, where = effective("backup", key, system, layer)
@@ -318,8 +317,8 @@ def judge_log_mode(layers, sid, target):
                    "global_ini": path}
         problems, fixes = [], []
         if (log_mode or "normal").lower() != "normal":
-            problems.append("[persistence] log_mode = %s (%s)" % (log_mode, _layer_text(where, database,
-                                                                                         files.global_ini(sid), path)))
+            origin = _layer_text(where, database, files.global_ini(sid), path)
+            problems.append("[persistence] log_mode = %s (%s)" % (log_mode, origin))
             fixes.append(alter_configuration(layer_of(database, where), "persistence", "log_mode", "normal"))
         if (auto or "yes").lower() not in ("yes", "true", "on", "1"):
             problems.append("[persistence] enable_auto_log_backup = %s (%s)"
