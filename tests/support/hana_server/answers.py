@@ -71,7 +71,7 @@ class Answerer:
             trees = [t for t in sqlglot.parse(sql, read=self.catalog.dialect or None) if t is not None]
         except sqlglot.errors.ParseError as exc:
             near = (exc.errors[0].get("highlight") if exc.errors else "") or sql[:20]
-            raise SqlError(257, "sql syntax error: incorrect syntax near \"%s\"" % near)
+            raise self._refuse(257, "sql syntax error: incorrect syntax near \"%s\": %s" % (near, _short(sql)))
         return trees[0] if len(trees) == 1 else None
 
     def _qualify(self, tree):
@@ -205,7 +205,7 @@ def _literal(value):
     if isinstance(value, (int, float)):
         return exp.Literal.number(value)
     if isinstance(value, (datetime.date, datetime.datetime)):
-        return exp.Literal.string(value.isoformat())
+        return exp.cast(exp.Literal.string(value.isoformat(sep=" ")), "TIMESTAMP")
     return exp.Literal.string(str(value))
 
 

@@ -204,8 +204,12 @@ class Session:
         return self.error(10, "authentication failed", 2)
 
     def db_connect_info(self, parts):
-        """Asked on SYSTEMDB for a tenant (databaseName=): this test server serves one database per
-        port, so the answer is: connect here."""
+        """hdbcli asks where a database is (databaseName=) before it logs in. One server is one
+        database: its own name is "connected here", another name is unknown."""
+        wanted = wire.read_options(parts[wire.DBCONNECTINFO_PART].data).get(1, b"").decode("utf-8").upper()
+        if wanted and wanted != self.scenario.database:
+            return self.error(3, "test server: database %s not found (this server is %s)"
+                              % (wanted, self.scenario.database), 2)
         options = {1: self.scenario.database, 2: self.server.host, 3: self.server.port, 4: True}
         return self.reply([(wire.DBCONNECTINFO_PART, 0, len(options), wire.write_options(options))])
 

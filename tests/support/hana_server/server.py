@@ -22,8 +22,10 @@ class HanaServer:
         self.scenario = scenario if isinstance(scenario, Scenario) else Scenario.load(scenario)
         self.host, self.port = host, port
         self.on_record = on_record
-        self.records, self.logins, self.violations = [], [], []
+        self._records, self._logins, self._violations = [], [], []
         self._lock = threading.Lock()
+        self._synced = threading.Condition(self._lock)
+        self._syncs = 0
         self._listener = self._process = self._pipe = self._reader = None
         self._stopped = False
 
@@ -70,14 +72,38 @@ class HanaServer:
     def __exit__(self, kind, value, traceback):
         self.stop(check=kind is None)
 
+    @property
+    def records(self):
+        """Every statement that arrived, in order (see README.md)."""
+        return self._sync(self._records)
+
+    @property
+    def logins(self):
+        return self._sync(self._logins)
+
+    @property
+    def violations(self):
+        return self._sync(self._violations)
+
     def statements(self):
         """The SQL of every execution (direct or prepared), in arrival order."""
-        with self._lock:
-            return [r["sql"] for r in self.records if r["kind"] != "prepare"]
+        return [r["sql"] for r in self.records if r["kind"] != "prepare"]
 
     def clear_records(self):
+        self._sync(self._records)
         with self._lock:
-            del self.records[:]
+            del self._records[:]
+
+    def _sync(self, items):
+        """Everything the server process sent before now has arrived: it answers a sync after what it
+        emitted already, and a client's reply is sent after the record of its request."""
+        if self._process is not None and self._process.is_alive() and not self._stopped:
+            with self._lock:
+                wanted = self._syncs + 1
+                self._pipe.send("sync")
+                self._synced.wait_for(lambda: self._syncs >= wanted or not self._reader.is_alive(), 5)
+        with self._lock:
+            return list(items)
 
     def _read(self):
         while True:
@@ -88,7 +114,11 @@ class HanaServer:
             if kind == "done":
                 return
             with self._lock:
-                {"record": self.records, "login": self.logins, "violation": self.violations}[kind].append(payload)
+                if kind == "synced":
+                    self._syncs += 1
+                    self._synced.notify_all()
+                    continue
+                {"record": self._records, "login": self._logins, "violation": self._violations}[kind].append(payload)
                 if kind == "record" and self.on_record is not None:
                     self.on_record(payload)
 
@@ -100,15 +130,19 @@ def _child(scenario, listener, pipe):
         with lock:
             pipe.send((kind, payload))
     core = Core(scenario, listener, emit)
-    threading.Thread(target=_await_stop, args=(pipe, core), daemon=True).start()
+    threading.Thread(target=_await_stop, args=(pipe, core, emit), daemon=True).start()
     emit("ready", None)
     core.run()
     emit("done", None)
 
 
-def _await_stop(pipe, core):
-    try:
-        pipe.recv()
-    except (EOFError, OSError):
-        pass  # the test's process went away: stop as well
+def _await_stop(pipe, core, emit):
+    while True:
+        try:
+            request = pipe.recv()
+        except (EOFError, OSError):
+            break  # the test's process went away: stop as well
+        if request != "sync":
+            break
+        emit("synced", None)
     core.stop()
