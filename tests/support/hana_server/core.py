@@ -210,7 +210,7 @@ class Session:
         if wanted and wanted != self.scenario.database:
             return self.error(3, "test server: database %s not found (this server is %s)"
                               % (wanted, self.scenario.database), 2)
-        options = {1: self.scenario.database, 2: self.server.host, 3: self.server.port, 4: True}
+        options = {4: True}  # ON_CORRECT_DATABASE alone: hdbcli 2.30 calls a reply with host and port a protocol error
         return self.reply([(wire.DBCONNECTINFO_PART, 0, len(options), wire.write_options(options))])
 
     # -- statements --------------------------------------------------------------------------
