@@ -100,8 +100,8 @@ def test_user_names_compare_as_hana_upper_cases_them(hana_server):
 
 
 def test_tenant_by_database_name(hana_server):
-    srv = hana_server(dict(SCENARIO, server={"database": "HDB"}))
-    conn = connect(srv, databaseName="HDB")
+    srv = hana_server({"server": {"database": "HDB"}, "users": SCENARIO["users"]})
+    conn = connect(srv, databaseName="hdb")
     cursor = conn.cursor()
     cursor.execute("SELECT DATABASE_NAME FROM M_DATABASE")
     assert cursor.fetchall()[0][0] == "HDB"
