@@ -5,6 +5,8 @@ garbage-collected waits for the reply with the GIL held), so a server thread in 
 process could not answer and the client would time out. The child process owns the listening
 socket and sends every record, login and violation back over a pipe; the parent keeps them in
 lists a test reads at any time."""
+import datetime
+import json
 import multiprocessing
 import socket
 import threading
@@ -18,10 +20,11 @@ class ScenarioViolation(AssertionError):
 
 
 class HanaServer:
-    def __init__(self, scenario=None, host="127.0.0.1", port=0, on_record=None):
+    def __init__(self, scenario=None, host="127.0.0.1", port=0, on_record=None, record_file=None):
         self.scenario = scenario if isinstance(scenario, Scenario) else Scenario.load(scenario)
         self.host, self.port = host, port
         self.on_record = on_record
+        self.record_file = record_file
         self._records, self._logins, self._violations = [], [], []
         self._lock = threading.Lock()
         self._synced = threading.Condition(self._lock)
@@ -40,7 +43,8 @@ class HanaServer:
         listener.listen(16)
         ours, theirs = multiprocessing.Pipe()
         context = multiprocessing.get_context("fork")
-        self._process = context.Process(target=_child, args=(self.scenario, listener, theirs), daemon=True)
+        self._process = context.Process(target=_child, args=(self.scenario, listener, theirs, self.record_file),
+                                        daemon=True)
         self._process.start()
         theirs.close()
         listener.close()  # the child's now
@@ -123,17 +127,33 @@ class HanaServer:
                     self.on_record(payload)
 
 
-def _child(scenario, listener, pipe):
+def _child(scenario, listener, pipe, record_file):
     lock = threading.Lock()
+    journal = open(record_file, "a", encoding="utf-8") if record_file else None
 
     def emit(kind, payload):
         with lock:
+            if kind == "record" and journal is not None:
+                # written before the client gets its answer, so a test can read the file right after
+                journal.write(json.dumps(payload, default=_text) + "\n")
+                journal.flush()
             pipe.send((kind, payload))
     core = Core(scenario, listener, emit)
     threading.Thread(target=_await_stop, args=(pipe, core, emit), daemon=True).start()
     emit("ready", None)
     core.run()
     emit("done", None)
+    if journal is not None:
+        journal.close()
+
+
+def _text(value):
+    """JSON for bound values json cannot write: timestamps as ISO text, bytes as hex."""
+    if isinstance(value, (datetime.date, datetime.datetime)):
+        return value.isoformat()
+    if isinstance(value, bytes):
+        return value.hex()
+    raise TypeError("not JSON serializable: %r" % (value,))
 
 
 def _await_stop(pipe, core, emit):
