@@ -55,7 +55,8 @@ SCENARIO = {"server": {"version": "2.00.070.00.1700000000", "sid": "HDB"},
             "users": [{"user": "BACKUP", "password": PASSWORD}], "views": VIEWS}
 
 
-def connect(srv, user="BACKUP", password=PASSWORD, timeout_ms=3000, **options):
+def connect(srv, user="BACKUP", password=PASSWORD, timeout_ms=10000, **options):
+    # generous: the machine may be loaded; the fault tests pass their own, short, timeouts
     return dbapi.connect(address=srv.host, port=srv.port, user=user, password=password,
                          connectTimeout=timeout_ms, communicationTimeout=timeout_ms, **options)
 
@@ -164,7 +165,7 @@ def test_a_garbage_collected_cursor_does_not_hang_the_connection(hana_server):
     started = time.monotonic()
     cursor = conn.cursor()
     cursor.execute("SELECT DUMMY FROM DUMMY")
-    assert cursor.fetchall()[0][0] == "X" and time.monotonic() - started < 1
+    assert cursor.fetchall()[0][0] == "X" and time.monotonic() - started < 3  # hung: the 10 s timeout
     conn.close()
 
 
@@ -245,7 +246,7 @@ def test_refused(hana_server):
     started = time.monotonic()
     error = error_of(lambda: connect(srv))
     assert error.errorcode == -10709 and "Connection refused" in error.errortext
-    assert time.monotonic() - started < 1
+    assert time.monotonic() - started < 3
 
 
 @pytest.mark.parametrize("mode", ["silent", "silent_after_init"])
@@ -255,7 +256,7 @@ def test_a_silent_server_lets_the_connect_timeout_fire(hana_server, mode):
     error = error_of(lambda: connect(srv, timeout_ms=1500))
     elapsed = time.monotonic() - started
     assert error.errorcode == -10709 and "connect timeout expired" in error.errortext
-    assert 1.3 < elapsed < 3
+    assert 1.3 < elapsed < 6
 
 
 def test_drop_mid_query(hana_server):
@@ -269,14 +270,14 @@ def test_drop_mid_query(hana_server):
 
 
 def test_a_slow_statement_hits_the_communication_timeout(hana_server):
-    srv = hana_server(dict(SCENARIO, behaviour={"delay": {"match": "M_SERVICES", "seconds": 5}}))
-    conn = connect(srv, timeout_ms=1000)
+    srv = hana_server(dict(SCENARIO, behaviour={"delay": {"match": "M_SERVICES", "seconds": 30}}))
+    assert query(srv, "SELECT COUNT(*) FROM M_DATABASES")[1] == [(2,)]  # other statements are not delayed
+    conn = connect(srv, timeout_ms=2000)
     cursor = conn.cursor()
-    cursor.execute("SELECT COUNT(*) FROM M_DATABASES")  # other statements stay fast
     started = time.monotonic()
     error = error_of(lambda: cursor.execute("SELECT HOST FROM M_SERVICES"))
     assert error.errorcode == -10807 and "communicationTimeout" in error.errortext
-    assert 0.8 < time.monotonic() - started < 3
+    assert 1.8 < time.monotonic() - started < 8
 
 
 def test_stop_is_prompt_with_a_silent_connection_open(hana_server):
@@ -284,7 +285,7 @@ def test_stop_is_prompt_with_a_silent_connection_open(hana_server):
     error_of(lambda: connect(srv, timeout_ms=300))
     started = time.monotonic()
     srv.stop()
-    assert time.monotonic() - started < 2
+    assert time.monotonic() - started < 5
 
 
 # -- command line ----------------------------------------------------------------------------
