@@ -133,6 +133,14 @@ def test_projection_filter_order_and_types(hana_server):
     assert (names, rows) == (["n"], [(1,)])
 
 
+def test_top_unaliased_names_and_the_current_user(hana_server):
+    srv = hana_server(SCENARIO)
+    assert query(srv, "SELECT TOP 1 ENTRY_ID FROM M_BACKUP_CATALOG ORDER BY ENTRY_ID DESC") == (["ENTRY_ID"], [(2,)])
+    assert query(srv, "SELECT MAX(SYS_END_TIME), COUNT(*) FROM M_BACKUP_CATALOG") == (
+        ["MAX(SYS_END_TIME)", "COUNT(*)"], [(T2, 2)])
+    assert query(srv, "SELECT CURRENT_USER FROM DUMMY") == (["CURRENT_USER"], [("BACKUP",)])
+
+
 def test_bound_parameters_arrive_and_are_recorded(hana_server):
     srv = hana_server(SCENARIO)
     sql = "SELECT PRIVILEGE FROM SYS.EFFECTIVE_PRIVILEGES WHERE USER_NAME = ? AND IS_VALID = ?"

@@ -252,7 +252,7 @@ class Session:
             self.server.emit("record", record)
             raise _Dropped("drop_on matched: %s" % plan.sql[:60])
         try:
-            rows = self.server.answerer.execute(plan, params)
+            rows = self.server.answerer.execute(plan, params, self.user)
         except SqlError as exc:
             record["error"] = exc.code
             rows = exc
