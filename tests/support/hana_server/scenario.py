@@ -149,5 +149,5 @@ def _only(spec, allowed, where):
         raise ValueError("%s: expected a mapping, got %r" % (where, spec))
     unknown = set(spec) - set(allowed)
     if unknown:
-        raise ValueError("%s: unknown key(s) %s (allowed: %s)" % (where, ", ".join(sorted(unknown)),
-                                                                   ", ".join(sorted(allowed))))
+        raise ValueError("%s: unknown key(s) %s (allowed: %s)"
+                         % (where, ", ".join(sorted(unknown)), ", ".join(sorted(allowed))))
