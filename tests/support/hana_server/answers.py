@@ -2,6 +2,7 @@
 gets HANA's error and is a violation), then evaluated on the scenario's rows with sqlglot's executor,
 so that the answer is what the statement asks of those rows and nothing else."""
 import datetime
+import re
 import sqlglot
 from sqlglot import exp
 from sqlglot.executor import execute as run_sql
@@ -12,6 +13,7 @@ from catalogs import version_tuple
 from . import wire
 
 _SYSTEM_SCHEMAS = ("sys", "sys_databases")
+_TOP = re.compile(r"\s*SELECT\s+(DISTINCT\s+)?TOP\s+\d", re.IGNORECASE)
 _SQL_TYPES = {wire.BIGINT: "BIGINT", wire.INTEGER: "INT", wire.DOUBLE: "DOUBLE", wire.LONGDATE: "TIMESTAMP",
               wire.BOOLEAN: "BOOLEAN"}
 
@@ -67,11 +69,13 @@ class Answerer:
         return Plan(sql, columns, parameters, tree=tree, rule=rule, views=views)
 
     def _parse(self, sql):
+        # HANA writes both LIMIT n and TOP n; sqlglot reads TOP in T-SQL only, into the same tree
+        dialect = "tsql" if _TOP.match(sql) else self.catalog.dialect or None
         try:
-            trees = [t for t in sqlglot.parse(sql, read=self.catalog.dialect or None) if t is not None]
+            trees = [t for t in sqlglot.parse(sql, read=dialect) if t is not None]
         except sqlglot.errors.ParseError as exc:
             near = (exc.errors[0].get("highlight") if exc.errors else "") or sql[:20]
-            raise SqlError(257, "sql syntax error: incorrect syntax near \"%s\"" % near)
+            raise self._refuse(257, "sql syntax error: incorrect syntax near \"%s\": %s" % (near, _short(sql)))
         return trees[0] if len(trees) == 1 else None
 
     def _qualify(self, tree):
@@ -121,7 +125,9 @@ class Answerer:
                     schema, name = view.split(".")
                     columns += [(c, code, name, schema) for c, code in self.scenario.columns(view)]
                 continue
-            name = select.alias_or_name
+            # HANA names an unaliased expression by its text: COUNT(*), MAX(SYS_END_TIME)
+            name = select.alias_or_name if isinstance(select, (exp.Alias, exp.Column)) else select.sql()
+            name = name[:-2] if name.endswith("()") else name   # CURRENT_USER
             quoted = isinstance(select, exp.Alias) and select.args["alias"].quoted or \
                 isinstance(select, exp.Column) and select.this.quoted
             code, table, schema = self._type_of(select.unalias(), tree)
@@ -158,7 +164,7 @@ class Answerer:
 
     # -- execute -----------------------------------------------------------------------------
 
-    def execute(self, plan, params):
+    def execute(self, plan, params, user=None):
         for view in plan.views:
             if view in self.scenario.errors:
                 raise SqlError(*self.scenario.errors[view])
@@ -173,6 +179,8 @@ class Answerer:
                            % (len(params), len(placeholders)))
         for placeholder, value in zip(placeholders, params):
             placeholder.replace(_literal(value))
+        for who in list(tree.find_all(exp.CurrentUser, exp.SessionUser)):
+            who.replace(exp.Literal.string(user or ""))
         for identifier in tree.find_all(exp.Identifier):
             identifier.set("quoted", False)
         tables, schemas = {}, {}
@@ -205,7 +213,7 @@ def _literal(value):
     if isinstance(value, (int, float)):
         return exp.Literal.number(value)
     if isinstance(value, (datetime.date, datetime.datetime)):
-        return exp.Literal.string(value.isoformat())
+        return exp.cast(exp.Literal.string(value.isoformat(sep=" ")), "TIMESTAMP")
     return exp.Literal.string(str(value))
 
 

@@ -89,7 +89,8 @@ class Session:
         self.server, self.sock, self.number = server, sock, number
         self.scenario = server.scenario
         self.user, self.session_id = None, 0
-        self.login = None          # (user, method, salt, server challenge, client challenge)
+        self.login = None          # (user, salt, server challenge, client challenge)
+        self.packet = 0            # the request's packet count, echoed in its reply
         self.statements, self.resultsets = {}, {}
         self.ids = itertools.count(1)
 
@@ -126,7 +127,7 @@ class Session:
     def handle(self, request):
         parts = dict((p.kind, p) for p in request.parts)
         kind = request.message_type
-        LOG.debug("connection %d: message type %d, parts %s session %d packet %d", self.number, kind, sorted(parts), request.session, request.packet)
+        LOG.debug("connection %d: message type %d, parts %s", self.number, kind, sorted(parts))
         self.packet = request.packet
         if kind == wire.AUTHENTICATE:
             return self.authenticate(parts)
@@ -182,10 +183,8 @@ class Session:
         user, salt, server_challenge, client_challenge = self.login
         proof = wire.read_fields(fields[2])[0] if fields[2] else b""
         password = self.scenario.password_of(user)
-        ok = password is not None and hmac.compare_digest(
+        ok = self.scenario.users is None or password is not None and hmac.compare_digest(
             proof, auth.expected_proof(password, salt, server_challenge, client_challenge))
-        if self.scenario.users is None:
-            ok = True
         self.server.emit("login", {"user": user, "ok": ok, "conn": self.number, "method": "SCRAMSHA256"})
         if not ok:
             return self.error(10, "authentication failed", 2)
@@ -204,9 +203,13 @@ class Session:
         return self.error(10, "authentication failed", 2)
 
     def db_connect_info(self, parts):
-        """Asked on SYSTEMDB for a tenant (databaseName=): this test server serves one database per
-        port, so the answer is: connect here."""
-        options = {1: self.scenario.database, 2: self.server.host, 3: self.server.port, 4: True}
+        """hdbcli asks where a database is (databaseName=) before it logs in. One server is one
+        database: its own name is "connected here", another name is unknown."""
+        wanted = wire.read_options(parts[wire.DBCONNECTINFO_PART].data).get(1, b"").decode("utf-8").upper()
+        if wanted and wanted != self.scenario.database:
+            return self.error(3, "test server: database %s not found (this server is %s)"
+                              % (wanted, self.scenario.database), 2)
+        options = {4: True}  # ON_CORRECT_DATABASE alone: hdbcli 2.30 calls a reply with host and port a protocol error
         return self.reply([(wire.DBCONNECTINFO_PART, 0, len(options), wire.write_options(options))])
 
     # -- statements --------------------------------------------------------------------------
@@ -249,7 +252,7 @@ class Session:
             self.server.emit("record", record)
             raise _Dropped("drop_on matched: %s" % plan.sql[:60])
         try:
-            rows = self.server.answerer.execute(plan, params)
+            rows = self.server.answerer.execute(plan, params, self.user)
         except SqlError as exc:
             record["error"] = exc.code
             rows = exc

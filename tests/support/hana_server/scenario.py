@@ -84,6 +84,11 @@ class Scenario:
         columns = self.columns(view)
         if view in self.views:
             return [dict((c, row.get(c)) for c, _code in columns) for row in self.views[view]]
+        if view.startswith("SYS_DATABASES.") and "SYS." + view.split(".", 1)[1] in self.views:
+            # not given for every database: this database's own rows
+            own = self.views["SYS." + view.split(".", 1)[1]]
+            return [dict((c, self.database if c == "DATABASE_NAME" else row.get(c)) for c, _code in columns)
+                    for row in own]
         defaults = {"SYS.DUMMY": [{"DUMMY": "X"}],
                     "SYS.M_DATABASE": [{"SYSTEM_ID": self.sid, "DATABASE_NAME": self.database, "HOST": "hanatest",
                                         "START_TIME": "2026-01-01T00:00:00", "VERSION": self.version,
@@ -144,5 +149,5 @@ def _only(spec, allowed, where):
         raise ValueError("%s: expected a mapping, got %r" % (where, spec))
     unknown = set(spec) - set(allowed)
     if unknown:
-        raise ValueError("%s: unknown key(s) %s (allowed: %s)" % (where, ", ".join(sorted(unknown)),
-                                                                   ", ".join(sorted(allowed))))
+        raise ValueError("%s: unknown key(s) %s (allowed: %s)"
+                         % (where, ", ".join(sorted(unknown)), ", ".join(sorted(allowed))))

@@ -109,9 +109,9 @@ def reply(session, packet, parts, function_code=0, error=False):
     return MESSAGE_HEADER.pack(session, packet, len(segment), len(segment), 1) + segment
 
 
-def error_part(code, message, level=1, sqlstate=b"HY000", position=0):
+def error_part(code, message, level=1, sqlstate=b"HY000"):
     text = message.encode("utf-8")
-    data = struct.pack("<iiib", code, position, len(text), level) + sqlstate + text
+    data = struct.pack("<iiib", code, 0, len(text), level) + sqlstate + text  # position 0: unknown
     return (ERROR, 0, 1, data + b"\0" * (-len(data) % 8))
 
 
@@ -143,7 +143,7 @@ def read_options(data):
     reader, options = Reader(data), {}
     while reader.pos < len(reader.data):
         key, code = reader.unpack("b"), reader.unpack("b")
-        if code in (INTEGER,):
+        if code == INTEGER:
             options[key] = reader.unpack("i")
         elif code == BIGINT:
             options[key] = reader.unpack("q")
