@@ -42,7 +42,8 @@ CONNECTION_ARGS = dict(
     login_password=dict(type="str", no_log=True, description=(
         "The password of O(login_user). Never shown in results, messages or logs.",
     )),
-    userstore_key=dict(type="str", description=(
+    # The name of an entry of the user store, not a secret: the password stays in the store.
+    userstore_key=dict(type="str", no_log=False, description=(
         "A key of the secure user store (C(hdbuserstore SET <key> <host>:<port>@SYSTEMDB <user> <password>)) of "
         "the OS user the module runs as, instead of O(login_host), O(login_port), O(login_user) and "
         "O(login_password).",
