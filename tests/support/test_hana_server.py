@@ -10,12 +10,12 @@ import pytest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from catalogs import load  # noqa: E402
-from hana_server import HanaServer, Scenario, ScenarioViolation  # noqa: E402
-from hana_server.fixtures import hana_server  # noqa: E402,F401
+from hana_server import HanaServer, Scenario, ScenarioViolation, fixtures  # noqa: E402
 
 dbapi = pytest.importorskip("hdbcli.dbapi")
 
 SUPPORT = os.path.dirname(os.path.abspath(__file__))
+hana_server = fixtures.hana_server  # the fixture, as other test modules get it
 PASSWORD = "S3cret!x"
 T1 = datetime.datetime(2026, 11, 30, 1, 0, 0)
 T2 = datetime.datetime(2026, 11, 30, 1, 10, 30, 250000)

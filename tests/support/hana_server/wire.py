@@ -89,7 +89,7 @@ def read_request(header, body):
     message_type = reader.unpack("b")
     reader.take(10)  # commit flag, command options, reserved
     parts = []
-    for _ in range(count):
+    for _part in range(count):
         pkind, attributes, arguments, big, plength, _psize = PART_HEADER.unpack(reader.take(PART_HEADER.size))
         parts.append(Part(pkind, attributes, big if arguments == -1 else arguments, reader.take(plength)))
         reader.take(-plength % 8)
@@ -122,7 +122,7 @@ def read_fields(data):
     255 + big-endian uint16."""
     reader = Reader(data)
     fields = []
-    for _ in range(reader.unpack("h")):
+    for _field in range(reader.unpack("h")):
         size = reader.unpack("B")
         if size == 255:
             size = struct.unpack(">H", reader.take(2))[0]
@@ -263,7 +263,7 @@ def _from_days(days):
 def read_parameters(data, count):
     """The bound values of one row of a PARAMETERS part: each a type code (high bit: NULL) and a value."""
     reader, values = Reader(data), []
-    for _ in range(count):
+    for _value in range(count):
         code = reader.unpack("B")
         if code & 0x80:
             values.append(None)
