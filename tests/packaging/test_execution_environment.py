@@ -44,7 +44,8 @@ def test_builder_create_gives_a_context_that_installs_every_driver(tarball, tmp_
     run([sys.executable, str(build / "scripts" / "introspect.py"), "introspect", str(collections),
          "--write-pip", str(pip), "--write-bindep", str(system)])
     python_packages = [line.split()[0] for line in pip.read_text().splitlines() if line.strip()]
-    assert sorted(python_packages) == ["PyMySQL>=1.1", "alibabacloud-oss-v2>=1.1", "oracledb>=2.0", "pyodbc>=5.0", "pyvmomi>=8.0"], pip.read_text()
+    assert sorted(python_packages) == ["PyMySQL>=1.1", "alibabacloud-oss-v2>=1.1", "hdbcli>=2.30", "oracledb>=2.0",
+                                       "pyodbc>=5.0", "pyvmomi>=8.0"], pip.read_text()
     assert "ansible-core" not in pip.read_text()
     system_lines = system.read_text().splitlines()
     for package in ("unixODBC [platform:rpm]", "unixodbc [platform:dpkg]",

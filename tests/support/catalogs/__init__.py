@@ -1,7 +1,7 @@
 # -*- coding: utf-8 -*-
 # Copyright (c) cloudbackup.precheck contributors
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""The documented catalogs of the engines (sqlserver.yml, oracle.yml, mysql.yml in this directory)
+"""The documented catalogs of the engines (sqlserver.yml, oracle.yml, mysql.yml, hana.yml in this directory)
 and the checks made against them.
 
     from catalogs import load
@@ -104,6 +104,8 @@ class Catalog:
             candidates.append(name[len("master."):])
         if self.engine == "oracle" and name.startswith("gv$"):
             candidates.append(name[1:])
+        if self.engine == "hana" and name.startswith("sys_databases."):
+            candidates.append("sys." + name[len("sys_databases."):])
         for candidate in candidates:
             if candidate in self.objects:
                 return candidate, self.objects[candidate]
@@ -114,9 +116,11 @@ class Catalog:
         canonical, entry = self.entry(name)
         if entry is None:
             return None
-        columns = dict(entry.get("columns") or {})
+        columns = dict((c.lower(), r) for c, r in (entry.get("columns") or {}).items())
         if self.engine == "oracle" and name.lower().startswith("gv$"):
             columns["inst_id"] = entry.get("since")
+        if self.engine == "hana" and name.lower().startswith("sys_databases."):
+            columns["database_name"] = entry.get("since")  # the SYSTEMDB's view of every database
         if version is None:
             return columns
         return dict((c, r) for c, r in columns.items() if self.has(r, version))

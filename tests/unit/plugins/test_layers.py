@@ -11,8 +11,9 @@ import os
 from checkout import ROOT
 UTILS = "ansible_collections.cloudbackup.precheck.plugins.module_utils"
 # Within an engine package, a file may import the files of a lower layer (and its own layer's
-# helpers, such as common.py), never a higher one.
-LAYERS = {"engine": 3, "connection": 0, "gathering": 1, "common": 1.5, "probes": 0}
+# helpers, such as common.py), never a higher one. An engine that reads files of the system it checks
+# (hana) has a reader of them beside its connection: instance_files.py.
+LAYERS = {"engine": 3, "connection": 0, "instance_files": 0, "gathering": 1, "common": 1.5, "probes": 0}
 
 
 def imports(path):
