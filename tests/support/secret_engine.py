@@ -1,5 +1,5 @@
 """A throwaway engine `t` whose results carry the words of real ones, for the tests of secret
-scrubbing (tests/unit/test_secret_scrubbing.py, test_secret_property.py)."""
+scrubbing (tests/unit/plugins/module_utils/core/test_secrets.py, test_secrets_property.py)."""
 
 from ansible_collections.cloudbackup.precheck.plugins.module_utils.core import registry
 from ansible_collections.cloudbackup.precheck.plugins.module_utils.core import results as R

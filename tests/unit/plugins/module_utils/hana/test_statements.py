@@ -1,7 +1,7 @@
 """Every statement the SAP HANA engine sends, against the documented catalog (tests/support/catalogs/
 hana.yml) for the first and the last supported release; each item's `permissions=` names what the
 catalog says the views it reads need. The same statements run against the HANA test server through
-the real hdbcli in tests/functional/test_hana.py."""
+the real hdbcli in tests/functional/hana/test_precheck.py."""
 
 import pytest
 
