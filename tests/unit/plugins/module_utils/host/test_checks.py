@@ -41,18 +41,19 @@ def test_parse_endpoint_rejects_with_the_option_and_valid_forms(value, message):
 
 
 def test_validate_names_each_bad_option():
-    problems = host_engine.validate(params(timeout=-1, region="Hangzhou", oss_endpoint="x:70000",
+    # The timeout's range is declared with the option and checked in core (Engine.problems).
+    problems = host_engine.ENGINE.problems(params(timeout=-1, region="Hangzhou", oss_endpoint="x:70000",
                                            control_endpoints=["ok.example.com:443", "noport.example.com"],
                                            control_route_addresses=["10.0.0.1", "nope"]))
     text = "\n".join(problems)
-    assert "timeout: must be a number of seconds greater than 0, got -1" in text
+    assert "timeout: -1 is out of range (valid: a number greater than 0 and at most 86400)" in text
     assert "region: 'Hangzhou' is not a region id" in text
     assert "oss_endpoint: port '70000'" in text
     assert "control_endpoints: 'noport.example.com' has no port (valid form: host:port)" in text
     assert "control_route_addresses: 10.0.0.1 is outside 100.64.0.0/10" in text
     assert "control_route_addresses: 'nope' is not an IPv4 address" in text
     assert len(problems) == 6
-    assert host_engine.validate(params(region="cn-hangzhou")) == []
+    assert host_engine.ENGINE.problems(params(region="cn-hangzhou")) == []
 
 
 def test_region_gives_the_internal_endpoint_and_explicit_endpoint_wins():
