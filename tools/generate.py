@@ -369,6 +369,46 @@ def main_tasks(engines, registry):
         instance_engines=instance_engines, engines=engines)
 
 
+def py_tuple(items, indent):
+    """A tuple of strings as Python source, wrapped under `indent` spaces."""
+    if not items:
+        return "()"
+    lines, line = [], ""
+    for item in ['"%s",' % item for item in items]:
+        if line and len(line) + 1 + len(item) + indent > 110:
+            lines.append(line)
+            line = item
+        else:
+            line = (line + " " + item) if line else item
+    lines.append(line)
+    pad = " " * indent
+    return "(\n%s\n%s)" % ("\n".join(pad + part for part in lines), " " * (indent - 4))
+
+
+def plugin_catalog(engines, registry):
+    """plugins/plugin_utils/catalog.py: what the controller side checks the role's input against
+    (check ids, each engine's skip prefixes, role variables and secret options) without importing
+    any engine."""
+    entries = []
+    for engine in engines:
+        checks = registry.checks_for(engine.name)
+        prefixes = sorted(set(check.id.split(".", 1)[0] for check in checks) | {engine.name})
+        entries.append('    "%s": {\n        "prefixes": %s,\n        "instances": %s,\n        "variables": %s,\n'
+                       '        "secrets": %s,\n    },' % (
+                           engine.name, py_tuple(prefixes, 12),
+                           '"%s"' % engine.instances if engine.instances else "None",
+                           py_tuple([name for name, _declaration in role_exposed(engine)], 12),
+                           py_tuple([name for name, declaration in engine.all_options().items()
+                                     if declaration.get("no_log")], 12)))
+    ids = py_tuple([check.id for engine in engines for check in registry.checks_for(engine.name)], 4)
+    return (HEADER + GENERATED + '"""The check ids and the engines\' role inputs, for the controller side (the role\'s '
+            'action plugins, the gate),\nderived from the registry, so that the controller never imports an engine.\n"""'
+            "\n\nfrom __future__ import absolute_import, division, print_function\n\n__metaclass__ = type\n\n"
+            "CHECK_IDS = %s\n\n# engine -> the prefixes of its check ids, its instances variable (None: the host itself), "
+            "the role\n# variables of its options (without the prefix cloudbackup_precheck_) and its secret options.\n"
+            "ENGINES = {\n%s\n}\n" % (ids, "\n".join(entries)))
+
+
 # ---------------------------------------------------------------------------------------------
 # Docs
 
@@ -490,6 +530,7 @@ def outputs():
     files["roles/precheck/defaults/main.yml"] = defaults(engines, variables)
     files["roles/precheck/tasks/main.yml"] = main_tasks(engines, registry)
     files["docs/checks.md"] = catalog(engines, registry)
+    files["plugins/plugin_utils/catalog.py"] = plugin_catalog(engines, registry)
     files["README.md"] = replace_between(read("README.md"), "role-variables", role_table(engines, variables), "README.md")
     return files
 
