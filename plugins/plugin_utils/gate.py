@@ -83,7 +83,7 @@ def evaluate(results, policy=None):
 
 def unknown_check(option, name):
     """The problem with a check id that no engine has, naming the closest ids and every valid one."""
-    close = difflib.get_close_matches(str(name), catalog.CHECK_IDS, n=3)
+    close = difflib.get_close_matches(str(name), catalog.CHECK_IDS, n=3, cutoff=0.85)
     return "%s: unknown check %r%s; valid check ids: %s" % (
         option, name, " (did you mean %s?)" % " or ".join(close) if close else "", ", ".join(catalog.CHECK_IDS))
 
