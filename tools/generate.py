@@ -357,6 +357,7 @@ def main_tasks(engines, registry):
                          args=[(name, task_value(host_arg(name, declaration)))
                                for name, declaration in role_exposed(engine)])
                     for engine in engines if not engine.instances]
+    probed = [engine for engine in engines if engine.endpoint]
     instance_engines = []
     for engine in engines:
         if engine.instances:
@@ -366,7 +367,7 @@ def main_tasks(engines, registry):
             instance_engines.append(dict(engine=engine, args=args, skip=skip_pattern(engine, registry)))
     return env.get_template("main.yml.j2").render(
         generated=GENERATED.strip(), prefix=PREFIX, fqcn=FQCN, host_engines=host_engines,
-        instance_engines=instance_engines, engines=engines)
+        instance_engines=instance_engines, engines=engines, probed=probed)
 
 
 def py_tuple(items, indent):
@@ -385,6 +386,22 @@ def py_tuple(items, indent):
     return "(\n%s\n%s)" % ("\n".join(pad + part for part in lines), " " * (indent - 4))
 
 
+def endpoint_spec(engine):
+    """An instance engine's endpoint declaration with the defaults of its options, as the controller
+    needs it for instance entries that leave them out."""
+    if not engine.endpoint:
+        return "None"
+    spec = dict(engine.endpoint)
+    options = engine.all_options()
+    spec.setdefault("default_host", options[spec["host"]].get("default"))
+    spec.setdefault("default_port", options[spec["port"]].get("default"))
+    def literal(value):
+        if isinstance(value, (list, tuple)):
+            return "(%s)" % "".join('"%s", ' % item for item in value).rstrip(" ")
+        return '"%s"' % value if isinstance(value, str) else repr(value)
+    return "{\n%s\n        }" % "\n".join('            "%s": %s,' % (key, literal(value)) for key, value in sorted(spec.items()))
+
+
 def plugin_catalog(engines, registry):
     """plugins/plugin_utils/catalog.py: what the controller side checks the role's input against
     (check ids, each engine's skip prefixes, role variables and secret options) without importing
@@ -394,12 +411,12 @@ def plugin_catalog(engines, registry):
         checks = registry.checks_for(engine.name)
         prefixes = sorted(set(check.id.split(".", 1)[0] for check in checks) | {engine.name})
         entries.append('    "%s": {\n        "prefixes": %s,\n        "instances": %s,\n        "variables": %s,\n'
-                       '        "secrets": %s,\n    },' % (
+                       '        "secrets": %s,\n        "endpoint": %s,\n    },' % (
                            engine.name, py_tuple(prefixes, 12),
                            '"%s"' % engine.instances if engine.instances else "None",
                            py_tuple([name for name, _declaration in role_exposed(engine)], 12),
                            py_tuple([name for name, declaration in engine.all_options().items()
-                                     if declaration.get("no_log")], 12)))
+                                     if declaration.get("no_log")], 12), endpoint_spec(engine)))
     ids = py_tuple([check.id for engine in engines for check in registry.checks_for(engine.name)], 4)
     return (HEADER + GENERATED + '"""The check ids and the engines\' role inputs, for the controller side (the role\'s '
             'action plugins, the gate),\nderived from the registry, so that the controller never imports an engine.\n"""'

@@ -51,6 +51,7 @@ ENGINES = {
         "secrets": (
             "restore_password",
         ),
+        "endpoint": None,
     },
     "mysql": {
         "prefixes": (
@@ -65,6 +66,13 @@ ENGINES = {
         "secrets": (
             "login_password",
         ),
+        "endpoint": {
+            "default_host": "localhost",
+            "default_port": 3306,
+            "host": "login_host",
+            "port": "login_port",
+            "without": ("login_unix_socket", "config_file",),
+        },
     },
     "oracle": {
         "prefixes": (
@@ -79,6 +87,13 @@ ENGINES = {
         "secrets": (
             "login_password",
         ),
+        "endpoint": {
+            "default_host": None,
+            "default_port": 1521,
+            "host": "login_host",
+            "port": "login_port",
+            "without": ("dsn",),
+        },
     },
     "oss": {
         "prefixes": (
@@ -94,6 +109,7 @@ ENGINES = {
         "secrets": (
             "access_key_secret", "security_token",
         ),
+        "endpoint": None,
     },
     "sqlserver": {
         "prefixes": (
@@ -111,6 +127,13 @@ ENGINES = {
         "secrets": (
             "login_password",
         ),
+        "endpoint": {
+            "default_host": "localhost",
+            "default_port": 1433,
+            "host": "login_host",
+            "needs_port": ("instance_name",),
+            "port": "login_port",
+        },
     },
     "vmware": {
         "prefixes": (
@@ -125,5 +148,11 @@ ENGINES = {
         "secrets": (
             "password",
         ),
+        "endpoint": {
+            "default_host": None,
+            "default_port": 443,
+            "host": "hostname",
+            "port": "port",
+        },
     },
 }

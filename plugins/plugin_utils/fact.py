@@ -58,6 +58,9 @@ def evaluation(runs):
     engines, reasons = {}, []
     for run in runs:
         results = [r for r in run["check_results"] if isinstance(r, dict)]
+        if not results:
+            # A run with no check selected (the host engine only probing the instances' endpoints).
+            continue
         engine = _run_engine(run)
         counts = engines.setdefault(engine, {"runs": 0, "results": 0, "checked": 0})
         checked = [r for r in results if r.get("status") != "skipped"]

@@ -8,9 +8,12 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import copy
+import threading
 
 from ansible.module_utils.basic import AnsibleModule
 
+from ansible_collections.cloudbackup.precheck.plugins.module_utils.core import context as C
+from ansible_collections.cloudbackup.precheck.plugins.module_utils.core import probes
 from ansible_collections.cloudbackup.precheck.plugins.module_utils.core import registry
 from ansible_collections.cloudbackup.precheck.plugins.module_utils.core import runner
 from ansible_collections.cloudbackup.precheck.plugins.module_utils.core import results as R
@@ -34,6 +37,22 @@ SELECTION_OPTIONS = dict(
 LABEL_OPTION = dict(type="str", description=(
     "A name for this instance, shown in every target before its address in parentheses, and in the reports. "
     "The role passes the C(name) of the instance.",
+))
+
+# A host pays one timeout for every silent endpoint of its engines: the host engine, which runs
+# first, probes the endpoints of the instances checked from the host, all at once, and each
+# instance's module is told which stayed silent (no TCP answer), so that it does not wait again.
+PROBE_OPTION = dict(type="list", elements="str", default=[], role=False, description=(
+    "The C(host:port) endpoints of the instances that are checked from this host (the role passes them), to probe "
+    "with TCP at once with the host's own probes, within O(timeout). Those that do not answer are returned in "
+    "RV(unanswered_endpoints).",
+))
+
+UNANSWERED_OPTION = dict(type="list", elements="str", default=[], role=False, description=(
+    "C(host:port) endpoints that did not answer TCP in an earlier probe from the same host (the role passes the "
+    "RV(cloudbackup.precheck.host_precheck#module:unanswered_endpoints) of the host's task). When this instance's "
+    "endpoint is one of them, the connection check is an V(error) of cause V(timeout) at once, naming the endpoint, "
+    "and the other checks are not run: the host does not wait for a silent endpoint twice.",
 ))
 
 
@@ -68,17 +87,25 @@ class Engine:
     `description`, `examples` (YAML of tasks for the engine module), `requirements`, `notes`, and
     `instances`, the suffix of the role variable listing what to check (None: the host itself, whose
     options are role variables of their own); `role_args` maps an option to the Jinja expression
-    the role passes for it instead of the instance's value."""
+    the role passes for it instead of the instance's value. `endpoint` declares how an instance's
+    `host:port` is found in its options (core.context.endpoint_of), `probes_endpoints` makes the engine
+    the one that probes them first (the host engine)."""
 
     def __init__(self, name, options, context, validate=None, concurrent=False, items=(), title=None,
                  description=(), examples="", requirements=(), notes=(), instances=None, role_args=None,
-                 **module_kwargs):
+                 endpoint=None, probes_endpoints=False, **module_kwargs):
         self.name = name
         self.items = tuple(items)
         registry.order_items(name, self.items)
         self.options = dict(options)
         if instances:
             self.options["label"] = LABEL_OPTION
+        self.endpoint = endpoint
+        if endpoint:
+            self.options["unanswered_endpoints"] = UNANSWERED_OPTION
+        self.probes_endpoints = probes_endpoints
+        if probes_endpoints:
+            self.options["probe_endpoints"] = PROBE_OPTION
         self.context = context
         self.validate = validate
         self.concurrent = concurrent
@@ -124,11 +151,52 @@ def run_module(engine, check_id=None):
     except registry.SelectionError as exc:
         module.fail_json(msg=str(exc))
     context = engine.context(module.params)
-    results = runner.run_checks(selected, context, skipped, concurrent=engine.concurrent)
+    extra = {}
+    if engine.probes_endpoints:
+        probing = bounded_probe(module.params["probe_endpoints"], module.params["timeout"])
+    results = runner.run_checks(selected, context, skipped, concurrent=engine.concurrent,
+                                precondition=silent_before(engine, module.params))
+    if engine.probes_endpoints:
+        extra["unanswered_endpoints"] = probing()
     module.exit_json(
         changed=False,
         schema_version=R.SCHEMA_VERSION,
         check_results=results,
         summary=R.summarize(results),
         msg=headline(engine.name, context.target, results),
+        **extra
     )
+
+
+def bounded_probe(endpoints, timeout):
+    """Start a TCP probe of every endpoint at once, beside the engine's own checks; the returned
+    function gives the endpoints that did not answer (a timeout: refused is an answer)."""
+    box = {}
+
+    def work():
+        outcomes = runner.parallel_map(lambda text: probes.probe_tcp(*C.parse_endpoint(text) + (timeout,)), endpoints)
+        box["silent"] = [text for text, outcome in zip(endpoints, outcomes)
+                         if not outcome["ok"] and outcome.get("step") == "tcp" and outcome["cause"] == "timeout"]
+
+    thread = threading.Thread(target=work)
+    thread.daemon = True
+    thread.start()
+
+    def result():
+        thread.join(timeout + 1)
+        return box.get("silent", [])
+    return result
+
+
+def silent_before(engine, params):
+    """The PrecheckError every check of this run raises when the instance's endpoint stayed silent in
+    the host's earlier probe: its connection check owns it, the others are not run."""
+    endpoint = C.endpoint_of(params, engine.endpoint) if engine.endpoint else None
+    if endpoint is None or endpoint not in (params.get("unanswered_endpoints") or []):
+        return None
+    return registry.PrecheckError(
+        "timeout", "%s did not answer: its TCP connection timed out when this host probed its engines' endpoints "
+        "at once, earlier in this run, so it was not tried again." % endpoint,
+        "Check that the server listens on %s and that no firewall or security group drops the traffic from this host "
+        "to it." % endpoint, source="%s.connection" % engine.name,
+        details={"endpoint": endpoint, "silent_in_earlier_probe": True})

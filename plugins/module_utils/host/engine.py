@@ -154,7 +154,8 @@ def validate(params):
     if params.get("region") and not checks.REGION.match(params["region"]):
         problems.append("region: %r is not a region id (for example cn-hangzhou, ap-southeast-1)" % params["region"])
     for option, values in (("oss_endpoint", [params.get("oss_endpoint")] if params.get("oss_endpoint") else []),
-                           ("control_endpoints", params.get("control_endpoints") or [])):
+                           ("control_endpoints", params.get("control_endpoints") or []),
+                           ("probe_endpoints", params.get("probe_endpoints") or [])):
         for value in values:
             try:
                 host, port = checks.parse_endpoint(value, None, option)
@@ -177,4 +178,4 @@ def host_context(params):
 
 ENGINE = Engine("host", OPTIONS, host_context, validate=validate, concurrent=True,
                 items=(checks, os_support, services, paths, files, disks, network, boot, guest), title="Host",
-                description=DESCRIPTION, examples=EXAMPLES, notes=NOTES)
+                description=DESCRIPTION, examples=EXAMPLES, notes=NOTES, probes_endpoints=True)
