@@ -147,4 +147,4 @@ ROLE_ARGS = dict(peer_instances=(
 ENGINE = Engine("sqlserver", OPTIONS, sqlserver_context, validate=validate, items=ITEMS, title="SQL Server",
                 description=DESCRIPTION, examples=EXAMPLES, requirements=REQUIREMENTS, notes=NOTES,
                 instances="sqlserver_instances", role_args=ROLE_ARGS,
-                endpoint=dict(host="login_host", port="login_port", default_port=1433, needs_port=("instance_name",)))
+                endpoint=common.ENDPOINT)
