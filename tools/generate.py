@@ -119,7 +119,13 @@ def result_return(engine, results, one_check=None):
     contains = dict((name, dict(description=text, type=kind, **({"elements": "str"} if kind == "list" else {})))
                     for name, kind, text in results.RESULT_FIELDS)
     what = ("The results of C(%s)" % one_check.id) if one_check else "One result per check item and target"
-    return {
+    returns = {}
+    if engine.endpoint_prober:
+        returns["unanswered_endpoints"] = {
+            "description": ["The endpoints of O(probe_endpoints) that did not answer TCP within O(timeout) (refused is "
+                            "an answer). The role passes them to each instance's module as its C(unanswered_endpoints)."],
+            "returned": "always", "type": "list", "elements": "str"}
+    return dict(returns, **{
         "check_results": {
             "description": ["%s, in the collection's result schema (C(docs/results.md))." % what],
             "returned": "always", "type": "list", "elements": "dict", "contains": contains},
@@ -129,7 +135,7 @@ def result_return(engine, results, one_check=None):
                            "sample": results.SCHEMA_VERSION},
         "msg": {"description": "The counts per status and the first finding, for a person reading the task output.",
                 "returned": "always", "type": "str"},
-    }
+    })
 
 
 def example_args(engine):

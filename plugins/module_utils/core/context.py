@@ -81,8 +81,3 @@ def endpoint_of(params, spec):
     host = params.get(spec["host"]) or spec.get("default_host")
     return endpoint_text(host, port) if host and port is not None else None
 
-
-def parse_endpoint(text):
-    """(host, port) of `host:port` or `[ipv6]:port`."""
-    host, _sep, port = str(text).rpartition(":")
-    return host.strip("[]"), int(port)

@@ -8,12 +8,10 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import copy
-import threading
 
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.cloudbackup.precheck.plugins.module_utils.core import context as C
-from ansible_collections.cloudbackup.precheck.plugins.module_utils.core import probes
 from ansible_collections.cloudbackup.precheck.plugins.module_utils.core import registry
 from ansible_collections.cloudbackup.precheck.plugins.module_utils.core import runner
 from ansible_collections.cloudbackup.precheck.plugins.module_utils.core import results as R
@@ -88,12 +86,13 @@ class Engine:
     `instances`, the suffix of the role variable listing what to check (None: the host itself, whose
     options are role variables of their own); `role_args` maps an option to the Jinja expression
     the role passes for it instead of the instance's value. `endpoint` declares how an instance's
-    `host:port` is found in its options (core.context.endpoint_of), `probes_endpoints` makes the engine
-    the one that probes them first (the host engine)."""
+    `host:port` is found in its options (core.context.endpoint_of), `endpoint_prober(endpoints, params)`
+    makes the engine the one that probes them first (the host engine): it starts the probe and
+    returns a function that gives the endpoints that did not answer."""
 
     def __init__(self, name, options, context, validate=None, concurrent=False, items=(), title=None,
                  description=(), examples="", requirements=(), notes=(), instances=None, role_args=None,
-                 endpoint=None, probes_endpoints=False, **module_kwargs):
+                 endpoint=None, endpoint_prober=None, **module_kwargs):
         self.name = name
         self.items = tuple(items)
         registry.order_items(name, self.items)
@@ -103,8 +102,8 @@ class Engine:
         self.endpoint = endpoint
         if endpoint:
             self.options["unanswered_endpoints"] = UNANSWERED_OPTION
-        self.probes_endpoints = probes_endpoints
-        if probes_endpoints:
+        self.endpoint_prober = endpoint_prober
+        if endpoint_prober:
             self.options["probe_endpoints"] = PROBE_OPTION
         self.context = context
         self.validate = validate
@@ -152,11 +151,11 @@ def run_module(engine, check_id=None):
         module.fail_json(msg=str(exc))
     context = engine.context(module.params)
     extra = {}
-    if engine.probes_endpoints:
-        probing = bounded_probe(module.params["probe_endpoints"], module.params["timeout"])
+    if engine.endpoint_prober:
+        probing = engine.endpoint_prober(module.params["probe_endpoints"], module.params)
     results = runner.run_checks(selected, context, skipped, concurrent=engine.concurrent,
                                 precondition=silent_before(engine, module.params))
-    if engine.probes_endpoints:
+    if engine.endpoint_prober:
         extra["unanswered_endpoints"] = probing()
     module.exit_json(
         changed=False,
@@ -166,26 +165,6 @@ def run_module(engine, check_id=None):
         msg=headline(engine.name, context.target, results),
         **extra
     )
-
-
-def bounded_probe(endpoints, timeout):
-    """Start a TCP probe of every endpoint at once, beside the engine's own checks; the returned
-    function gives the endpoints that did not answer (a timeout: refused is an answer)."""
-    box = {}
-
-    def work():
-        outcomes = runner.parallel_map(lambda text: probes.probe_tcp(*C.parse_endpoint(text) + (timeout,)), endpoints)
-        box["silent"] = [text for text, outcome in zip(endpoints, outcomes)
-                         if not outcome["ok"] and outcome.get("step") == "tcp" and outcome["cause"] == "timeout"]
-
-    thread = threading.Thread(target=work)
-    thread.daemon = True
-    thread.start()
-
-    def result():
-        thread.join(timeout + 1)
-        return box.get("silent", [])
-    return result
 
 
 def silent_before(engine, params):

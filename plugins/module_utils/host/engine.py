@@ -159,8 +159,8 @@ def validate(params):
         for value in values:
             try:
                 host, port = checks.parse_endpoint(value, None, option)
-                if option == "control_endpoints" and port is None:
-                    problems.append("control_endpoints: %r has no port (valid form: host:port)" % value)
+                if option in ("control_endpoints", "probe_endpoints") and port is None:
+                    problems.append("%s: %r has no port (valid form: host:port)" % (option, value))
             except ValueError as exc:
                 problems.append(str(exc))
     for address in params.get("control_route_addresses") or []:
@@ -178,4 +178,4 @@ def host_context(params):
 
 ENGINE = Engine("host", OPTIONS, host_context, validate=validate, concurrent=True,
                 items=(checks, os_support, services, paths, files, disks, network, boot, guest), title="Host",
-                description=DESCRIPTION, examples=EXAMPLES, notes=NOTES, probes_endpoints=True)
+                description=DESCRIPTION, examples=EXAMPLES, notes=NOTES, endpoint_prober=checks.probe_silent)
