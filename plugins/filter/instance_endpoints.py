@@ -20,7 +20,7 @@ description:
 author: cloudbackup.precheck developers (@cloudbackup)
 options:
   _input:
-    description: Engine name to its instance list, for example C({'sqlserver': cloudbackup_precheck_sqlserver_instances}).
+    description: "Engine name to its instance list, for example C({'sqlserver': cloudbackup_precheck_sqlserver_instances})."
     type: dict
     required: true
 """
@@ -38,7 +38,7 @@ _value:
 
 from ansible.errors import AnsibleFilterError
 
-from ansible_collections.cloudbackup.precheck.plugins.module_utils.core.context import endpoint_of
+from ansible_collections.cloudbackup.precheck.plugins.module_utils.core.endpoints import endpoint_of
 from ansible_collections.cloudbackup.precheck.plugins.plugin_utils import catalog
 
 

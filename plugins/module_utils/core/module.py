@@ -11,7 +11,7 @@ import copy
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.cloudbackup.precheck.plugins.module_utils.core import context as C
+from ansible_collections.cloudbackup.precheck.plugins.module_utils.core.endpoints import endpoint_of
 from ansible_collections.cloudbackup.precheck.plugins.module_utils.core import registry
 from ansible_collections.cloudbackup.precheck.plugins.module_utils.core import runner
 from ansible_collections.cloudbackup.precheck.plugins.module_utils.core import results as R
@@ -86,7 +86,7 @@ class Engine:
     `instances`, the suffix of the role variable listing what to check (None: the host itself, whose
     options are role variables of their own); `role_args` maps an option to the Jinja expression
     the role passes for it instead of the instance's value. `endpoint` declares how an instance's
-    `host:port` is found in its options (core.context.endpoint_of), `endpoint_prober(endpoints, params)`
+    `host:port` is found in its options (core.endpoints.endpoint_of), `endpoint_prober(endpoints, params)`
     makes the engine the one that probes them first (the host engine): it starts the probe and
     returns a function that gives the endpoints that did not answer."""
 
@@ -170,7 +170,7 @@ def run_module(engine, check_id=None):
 def silent_before(engine, params):
     """The PrecheckError every check of this run raises when the instance's endpoint stayed silent in
     the host's earlier probe: its connection check owns it, the others are not run."""
-    endpoint = C.endpoint_of(params, engine.endpoint) if engine.endpoint else None
+    endpoint = endpoint_of(params, engine.endpoint) if engine.endpoint else None
     if endpoint is None or endpoint not in (params.get("unanswered_endpoints") or []):
         return None
     return registry.PrecheckError(

@@ -19,7 +19,7 @@ import json
 import re
 
 from ansible_collections.cloudbackup.precheck.plugins.module_utils.core import results as R
-from ansible_collections.cloudbackup.precheck.plugins.module_utils.core.context import endpoint_of
+from ansible_collections.cloudbackup.precheck.plugins.module_utils.core.endpoints import endpoint_of
 from ansible_collections.cloudbackup.precheck.plugins.module_utils.sqlserver import connection as sqlserver_conn
 from ansible_collections.cloudbackup.precheck.plugins.module_utils.core.registry import register
 from ansible_collections.cloudbackup.precheck.plugins.module_utils.core.runner import parallel_map
