@@ -17,7 +17,7 @@ description:
     its result, with the gate policy's verdict on it. The role registers it as C(cloudbackup_precheck).
   - The results are read as the modules returned them, in Python, without templating them, so that the fact of
     thousands of databases costs a small part of the checks themselves.
-  - A host where nothing was checked is not evaluated (C(evaluated=false), with the reasons in C(not_evaluated)):
+  - A host where nothing was checked is not evaluated (C(evaluated=false), with the reasons in C(not_evaluated)) when
     no engine task returned results, every result of an engine task is V(skipped), or C(host.oss_connectivity) was
     skipped because neither a region nor an object-storage endpoint is set. It is not C(ready) unless
     C(not_evaluated_blocks=false) in O(policy).

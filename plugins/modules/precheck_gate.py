@@ -13,8 +13,8 @@ short_description: Fail the host when its cloudbackup_precheck fact blocks backu
 version_added: 0.1.0
 description:
   - Reads the host's C(cloudbackup_precheck) fact (see M(cloudbackup.precheck.precheck_fact)) and fails the host
-    when the fact is missing or not from this run (O(run_id)), or when it is not C(ready): a finding blocks under
-    the policy, or the host was not evaluated. The message lists every blocking finding with its fix and how to
+    when the fact is missing or not from this run (O(run_id)), or when it is not C(ready) (a finding blocks under
+    the policy, or the host was not evaluated). The message lists every blocking finding with its fix and how to
     accept it, and why the host was not evaluated.
   - Runs on the controller (an action plugin); the role C(cloudbackup.precheck.precheck) calls it.
 author:
