@@ -401,6 +401,7 @@ def endpoint_spec(engine):
     options = engine.all_options()
     spec.setdefault("default_host", options[spec["host"]].get("default"))
     spec.setdefault("default_port", options[spec["port"]].get("default"))
+
     def literal(value):
         if isinstance(value, (list, tuple)):
             return "(%s)" % "".join('"%s", ' % item for item in value).rstrip(" ")

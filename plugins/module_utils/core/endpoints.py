@@ -29,4 +29,3 @@ def endpoint_of(params, spec):
         port = spec.get("default_port")
     host = params.get(spec["host"]) or spec.get("default_host")
     return endpoint_text(host, port) if host and port is not None else None
-
