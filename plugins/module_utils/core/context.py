@@ -58,4 +58,3 @@ def instance_target(endpoint, label=None):
     behind one name never collide and a report shows the name people use: `sales (db01:1433)`."""
     endpoint = str(endpoint)
     return "%s (%s)" % (label, endpoint) if label and label != endpoint else endpoint
-
