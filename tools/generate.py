@@ -121,7 +121,13 @@ def result_return(engine, results, one_check=None):
     contains = dict((name, dict(description=text, type=kind, **({"elements": "str"} if kind == "list" else {})))
                     for name, kind, text in results.RESULT_FIELDS)
     what = ("The results of C(%s)" % one_check.id) if one_check else "One result per check item and target"
-    return {
+    returns = {}
+    if engine.endpoint_prober:
+        returns["unanswered_endpoints"] = {
+            "description": ["The endpoints of O(probe_endpoints) that did not answer TCP within O(timeout) (refused is "
+                            "an answer). The role passes them to each instance's module as its C(unanswered_endpoints)."],
+            "returned": "always", "type": "list", "elements": "str"}
+    return dict(returns, **{
         "check_results": {
             "description": ["%s, in the collection's result schema (C(docs/results.md))." % what],
             "returned": "always", "type": "list", "elements": "dict", "contains": contains},
@@ -131,7 +137,7 @@ def result_return(engine, results, one_check=None):
                            "sample": results.SCHEMA_VERSION},
         "msg": {"description": "The counts per status and the first finding, for a person reading the task output.",
                 "returned": "always", "type": "str"},
-    }
+    })
 
 
 def example_args(engine):
@@ -359,6 +365,7 @@ def main_tasks(engines, registry):
                          args=[(name, task_value(host_arg(name, declaration)))
                                for name, declaration in role_exposed(engine)])
                     for engine in engines if not engine.instances]
+    probed = [engine for engine in engines if engine.endpoint]
     instance_engines = []
     for engine in engines:
         if engine.instances:
@@ -368,7 +375,64 @@ def main_tasks(engines, registry):
             instance_engines.append(dict(engine=engine, args=args, skip=skip_pattern(engine, registry)))
     return env.get_template("main.yml.j2").render(
         generated=GENERATED.strip(), prefix=PREFIX, fqcn=FQCN, host_engines=host_engines,
-        instance_engines=instance_engines, engines=engines)
+        instance_engines=instance_engines, engines=engines, probed=probed)
+
+
+def py_tuple(items, indent):
+    """A tuple of strings as Python source, wrapped under `indent` spaces."""
+    if not items:
+        return "()"
+    lines, line = [], ""
+    for item in ['"%s",' % item for item in items]:
+        if line and len(line) + 1 + len(item) + indent > 110:
+            lines.append(line)
+            line = item
+        else:
+            line = (line + " " + item) if line else item
+    lines.append(line)
+    pad = " " * indent
+    return "(\n%s\n%s)" % ("\n".join(pad + part for part in lines), " " * (indent - 4))
+
+
+def endpoint_spec(engine):
+    """An instance engine's endpoint declaration with the defaults of its options, as the controller
+    needs it for instance entries that leave them out."""
+    if not engine.endpoint:
+        return "None"
+    spec = dict(engine.endpoint)
+    options = engine.all_options()
+    spec.setdefault("default_host", options[spec["host"]].get("default"))
+    spec.setdefault("default_port", options[spec["port"]].get("default"))
+
+    def literal(value):
+        if isinstance(value, (list, tuple)):
+            return "(%s)" % "".join('"%s", ' % item for item in value).rstrip(" ")
+        return '"%s"' % value if isinstance(value, str) else repr(value)
+    return "{\n%s\n        }" % "\n".join('            "%s": %s,' % (key, literal(value)) for key, value in sorted(spec.items()))
+
+
+def plugin_catalog(engines, registry):
+    """plugins/plugin_utils/catalog.py: what the controller side checks the role's input against
+    (check ids, each engine's skip prefixes, role variables and secret options) without importing
+    any engine."""
+    entries = []
+    for engine in engines:
+        checks = registry.checks_for(engine.name)
+        prefixes = sorted(set(check.id.split(".", 1)[0] for check in checks) | {engine.name})
+        entries.append('    "%s": {\n        "prefixes": %s,\n        "instances": %s,\n        "variables": %s,\n'
+                       '        "secrets": %s,\n        "endpoint": %s,\n    },' % (
+                           engine.name, py_tuple(prefixes, 12),
+                           '"%s"' % engine.instances if engine.instances else "None",
+                           py_tuple([name for name, _declaration in role_exposed(engine)], 12),
+                           py_tuple([name for name, declaration in engine.all_options().items()
+                                     if declaration.get("no_log")], 12), endpoint_spec(engine)))
+    ids = py_tuple([check.id for engine in engines for check in registry.checks_for(engine.name)], 4)
+    return (HEADER + GENERATED + '"""The check ids and the engines\' role inputs, for the controller side (the role\'s '
+            'action plugins, the gate),\nderived from the registry, so that the controller never imports an engine.\n"""'
+            "\n\nfrom __future__ import absolute_import, division, print_function\n\n__metaclass__ = type\n\n"
+            "CHECK_IDS = %s\n\n# engine -> the prefixes of its check ids, its instances variable (None: the host itself), "
+            "the role\n# variables of its options (without the prefix cloudbackup_precheck_) and its secret options.\n"
+            "ENGINES = {\n%s\n}\n" % (ids, "\n".join(entries)))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -492,6 +556,7 @@ def outputs():
     files["roles/precheck/defaults/main.yml"] = defaults(engines, variables)
     files["roles/precheck/tasks/main.yml"] = main_tasks(engines, registry)
     files["docs/checks.md"] = catalog(engines, registry)
+    files["plugins/plugin_utils/catalog.py"] = plugin_catalog(engines, registry)
     files["README.md"] = replace_between(read("README.md"), "role-variables", role_table(engines, variables), "README.md")
     return files
 

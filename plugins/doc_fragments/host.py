@@ -72,6 +72,14 @@ options:
       - The value must be at least 1.
     type: int
     default: 20
+  probe_endpoints:
+    description:
+      - The C(host:port) endpoints of the instances that are checked from this host (the role passes them), to probe
+        with TCP at once with the host's own probes, within O(timeout). Those that do not answer are returned in
+        RV(unanswered_endpoints).
+    type: list
+    elements: str
+    default: []
   region:
     description:
       - The cloud region id, for example V(cn-hangzhou). The object-storage endpoint tested is then C(oss-<region>-internal.aliyuncs.com:443),

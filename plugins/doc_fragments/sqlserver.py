@@ -119,6 +119,15 @@ options:
       - A name for this instance, shown in every target before its address in parentheses, and in the reports. The
         role passes the C(name) of the instance.
     type: str
+  unanswered_endpoints:
+    description:
+      - 'C(host:port) endpoints that did not answer TCP in an earlier probe from the same host (the role passes
+        the RV(cloudbackup.precheck.host_precheck#module:unanswered_endpoints) of the host''s task). When this instance''s
+        endpoint is one of them, the connection check is an V(error) of cause V(timeout) at once, naming the endpoint,
+        and the other checks are not run: the host does not wait for a silent endpoint twice.'
+    type: list
+    elements: str
+    default: []
   backup_login:
     description:
       - The login the backup agent will use, for C(sqlserver.sysadmin), for example V(NT SERVICE\\AzureWLBackupPluginSvc)

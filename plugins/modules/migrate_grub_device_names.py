@@ -44,6 +44,13 @@ EXAMPLES = r"""
 """
 
 RETURN = r"""
+unanswered_endpoints:
+  description:
+    - The endpoints of O(probe_endpoints) that did not answer TCP within O(timeout) (refused is an answer). The
+      role passes them to each instance's module as its C(unanswered_endpoints).
+  returned: always
+  type: list
+  elements: str
 check_results:
   description:
     - The results of C(migrate.grub_device_names), in the collection's result schema (C(docs/results.md)).

@@ -17,6 +17,7 @@ import re
 
 from ansible_collections.cloudbackup.precheck.plugins.module_utils.core import results as R
 from ansible_collections.cloudbackup.precheck.plugins.module_utils.core import secrets as S
+from ansible_collections.cloudbackup.precheck.plugins.plugin_utils import fact as F
 
 RESULT_KEY = "check_results"
 FACT_NAME = "cloudbackup_precheck"
@@ -122,9 +123,26 @@ class Collector:
         record.stop = "%s: %s" % (record.stop_group, one_line(result.get("msg")))
 
 
+def fact_of(result):
+    """The role's fact in a task result: the result of cloudbackup.precheck.precheck_fact itself (the
+    role registers it as the fact), or a set_fact's `ansible_facts` (playbooks using the filter)."""
+    if all(key in result for key in F.FACT_KEYS):
+        return result
+    facts = result.get("ansible_facts")
+    fact = facts.get(FACT_NAME) if isinstance(facts, dict) else None
+    return fact if isinstance(fact, dict) else None
+
+
 def _ingest(record, result):
     """Keep the check results and the fact of one task result (and of its loop items); True if it
     carried any."""
+    fact = fact_of(result)
+    if fact is not None:
+        record.secrets.update(_secrets_of(result))
+        record.fact = fact
+        # The fact holds every result of the run: the module returns are not needed any more.
+        record.pending = []
+        return True
     found = False
     for part in [result] + loop_items(result):
         checks = part.get(RESULT_KEY)
@@ -132,13 +150,6 @@ def _ingest(record, result):
         record.secrets.update(secrets)
         if isinstance(checks, list):
             record.pending.append((checks, secrets))
-            found = True
-        facts = part.get("ansible_facts")
-        fact = facts.get(FACT_NAME) if isinstance(facts, dict) else None
-        if isinstance(fact, dict):
-            record.fact = fact
-            # The fact holds every result of the run: the module returns are not needed any more.
-            record.pending = []
             found = True
     return found
 
@@ -242,6 +253,19 @@ def _gated_entry(fact, secrets):
             accepted.append({"index": index, "accepted_reason": accepted_reasons[key]})
     # Anything but an explicit, consistent "ready" blocks: a malformed fact must not pass a host.
     ready = fact.get("ready") is True and not blocking_keys
+    gaps = [] if fact.get("evaluated", True) is True else [g for g in fact.get("not_evaluated") or []
+                                                           if isinstance(g, dict)]
+    entry = {"gated": True, "run_id": fact.get("run_id"), "policy": fact.get("policy"),
+             "results": results, "blocking": blocking, "accepted": accepted}
+    if gaps:
+        why = "; ".join(S.mask_text(one_line(gap.get("reason")), secrets) for gap in gaps)
+        group = "not evaluated: %s" % ", ".join(sorted(set(F.GAP_KINDS.get(gap.get("kind"), "nothing checked")
+                                                           for gap in gaps)))
+        if ready:
+            # The policy (not_evaluated_blocks: false) let it pass: ready, and the report says on what.
+            return dict(entry, verdict=READY, reason=one_line("passed the gate without being evaluated: " + why))
+        if not blocking:
+            return dict(entry, verdict=NOT_EVALUATED, reason=one_line("not evaluated: " + why), reason_group=group)
     if ready:
         reason = "%d accepted finding(s)" % len(accepted) if accepted else ""
     elif blocking:
@@ -249,9 +273,7 @@ def _gated_entry(fact, secrets):
             len(blocking), ", ".join(sorted(set(str(results[i].get("id")) for i in blocking))))
     else:
         reason = "the gate did not declare the host ready"
-    return {"verdict": READY if ready else BLOCKED, "reason": reason, "gated": True,
-            "run_id": fact.get("run_id"), "policy": fact.get("policy"),
-            "results": results, "blocking": blocking, "accepted": accepted}
+    return dict(entry, verdict=READY if ready else BLOCKED, reason=reason)
 
 
 def _ungated_verdict(record, results, interrupted):

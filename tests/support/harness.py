@@ -107,10 +107,16 @@ def run_playbook(tmp_path, inventory, playbook=PRECHECK_PLAYBOOK, verbosity=0, e
 
 
 def fact_play(directory):
-    """The main job, plus a task that saves each host's fact as <directory>/<host>.json."""
+    """The main job with the gate as a second step, and between them a task that saves each host's
+    fact as <directory>/<host>.json (also of the hosts the gate then fails)."""
     with open(PRECHECK_PLAYBOOK) as handle:
         plays = yaml.safe_load(handle)
-    plays[0]["tasks"].insert(1, {"name": "Save the fact", "ansible.builtin.copy": {
-        "content": "{{ cloudbackup_precheck | to_json }}", "dest": str(directory) + "/{{ inventory_hostname }}.json",
-        "mode": "0600"}, "delegate_to": "localhost"})
+    role = plays[0]["tasks"][0]
+    plays[0]["tasks"] = [
+        dict(role, vars={"cloudbackup_precheck_gate": False}),
+        {"name": "Save the fact", "ansible.builtin.copy": {
+            "content": "{{ cloudbackup_precheck | to_json }}", "dest": str(directory) + "/{{ inventory_hostname }}.json",
+            "mode": "0600"}, "delegate_to": "localhost"},
+        {"name": "Gate", "ansible.builtin.include_role": {"name": "cloudbackup.precheck.precheck", "tasks_from": "gate"}},
+    ]
     return plays

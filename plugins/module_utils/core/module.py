@@ -13,6 +13,7 @@ from ansible.module_utils.basic import AnsibleModule
 from ansible.module_utils.common.parameters import remove_values
 
 from ansible_collections.cloudbackup.precheck.plugins.module_utils.core import options as O
+from ansible_collections.cloudbackup.precheck.plugins.module_utils.core.endpoints import endpoint_of
 from ansible_collections.cloudbackup.precheck.plugins.module_utils.core import registry
 from ansible_collections.cloudbackup.precheck.plugins.module_utils.core import runner
 from ansible_collections.cloudbackup.precheck.plugins.module_utils.core import results as R
@@ -38,6 +39,22 @@ SELECTION_OPTIONS = dict(
 LABEL_OPTION = dict(type="str", description=(
     "A name for this instance, shown in every target before its address in parentheses, and in the reports. "
     "The role passes the C(name) of the instance.",
+))
+
+# A host pays one timeout for every silent endpoint of its engines: the host engine, which runs
+# first, probes the endpoints of the instances checked from the host, all at once, and each
+# instance's module is told which stayed silent (no TCP answer), so that it does not wait again.
+PROBE_OPTION = dict(type="list", elements="str", default=[], role=False, description=(
+    "The C(host:port) endpoints of the instances that are checked from this host (the role passes them), to probe "
+    "with TCP at once with the host's own probes, within O(timeout). Those that do not answer are returned in "
+    "RV(unanswered_endpoints).",
+))
+
+UNANSWERED_OPTION = dict(type="list", elements="str", default=[], role=False, description=(
+    "C(host:port) endpoints that did not answer TCP in an earlier probe from the same host (the role passes the "
+    "RV(cloudbackup.precheck.host_precheck#module:unanswered_endpoints) of the host's task). When this instance's "
+    "endpoint is one of them, the connection check is an V(error) of cause V(timeout) at once, naming the endpoint, "
+    "and the other checks are not run: the host does not wait for a silent endpoint twice.",
 ))
 
 
@@ -72,17 +89,26 @@ class Engine:
     `description`, `examples` (YAML of tasks for the engine module), `requirements`, `notes`, and
     `instances`, the suffix of the role variable listing what to check (None: the host itself, whose
     options are role variables of their own); `role_args` maps an option to the Jinja expression
-    the role passes for it instead of the instance's value."""
+    the role passes for it instead of the instance's value. `endpoint` declares how an instance's
+    `host:port` is found in its options (core.endpoints.endpoint_of), `endpoint_prober(endpoints, params)`
+    makes the engine the one that probes them first (the host engine): it starts the probe and
+    returns a function that gives the endpoints that did not answer."""
 
     def __init__(self, name, options, context, validate=None, concurrent=False, items=(), title=None,
                  description=(), examples="", requirements=(), notes=(), instances=None, role_args=None,
-                 **module_kwargs):
+                 endpoint=None, endpoint_prober=None, **module_kwargs):
         self.name = name
         self.items = tuple(items)
         registry.order_items(name, self.items)
         self.options = dict(options)
         if instances:
             self.options["label"] = LABEL_OPTION
+        self.endpoint = endpoint
+        if endpoint:
+            self.options["unanswered_endpoints"] = UNANSWERED_OPTION
+        self.endpoint_prober = endpoint_prober
+        if endpoint_prober:
+            self.options["probe_endpoints"] = PROBE_OPTION
         self.context = context
         self.validate = validate
         self.concurrent = concurrent
@@ -137,9 +163,15 @@ def run_module(engine, check_id=None):
     except registry.SelectionError as exc:
         finish(module, failed=True, msg=str(exc))
     context = engine.context(module.params)
-    results = runner.run_checks(selected, context, skipped, concurrent=engine.concurrent)
+    extra = {}
+    if engine.endpoint_prober:
+        probing = engine.endpoint_prober(module.params["probe_endpoints"], module.params)
+    results = runner.run_checks(selected, context, skipped, concurrent=engine.concurrent,
+                                precondition=silent_before(engine, module.params))
+    if engine.endpoint_prober:
+        extra["unanswered_endpoints"] = probing()
     finish(module, changed=False, schema_version=R.SCHEMA_VERSION, check_results=results,
-           summary=R.summarize(results), msg=headline(engine.name, context.target, results))
+           summary=R.summarize(results), msg=headline(engine.name, context.target, results), **extra)
 
 
 def finish(module, failed=False, **returned):
@@ -154,3 +186,17 @@ def finish(module, failed=False, **returned):
     if failed:
         module.fail_json(**returned)
     module.exit_json(**returned)
+
+
+def silent_before(engine, params):
+    """The PrecheckError every check of this run raises when the instance's endpoint stayed silent in
+    the host's earlier probe: its connection check owns it, the others are not run."""
+    endpoint = endpoint_of(params, engine.endpoint) if engine.endpoint else None
+    if endpoint is None or endpoint not in (params.get("unanswered_endpoints") or []):
+        return None
+    return registry.PrecheckError(
+        "timeout", "%s did not answer: its TCP connection timed out when this host probed its engines' endpoints "
+        "at once, earlier in this run, so it was not tried again." % endpoint,
+        "Check that the server listens on %s and that no firewall or security group drops the traffic from this host "
+        "to it." % endpoint, source="%s.connection" % engine.name,
+        details={"endpoint": endpoint, "silent_in_earlier_probe": True})

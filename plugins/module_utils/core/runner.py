@@ -38,8 +38,11 @@ def _error_outcome(check, exc, context, selected_ids):
     return R.error(context.target, exc.message, exc.cause, exc.remediation, exc.details)
 
 
-def _outcomes(check, context, selected_ids):
+def _outcomes(check, context, selected_ids, precondition=None):
     try:
+        if precondition is not None:
+            # Not even `applies`: it may read the server that is known to be silent.
+            raise precondition
         reason = check.applies(context) if check.applies else None
         if reason:
             return [R.skipped(context.target, reason)]
@@ -54,12 +57,12 @@ def _crash(check, context, exc):
                    % (check.id, type(exc).__name__, exc, where.filename.rsplit("/", 1)[-1], where.lineno), "internal")
 
 
-def _run_one(check, context, selected_ids):
+def _run_one(check, context, selected_ids, precondition=None):
     """The check's results; any crash, also one in making results of what it returned, becomes an
     `internal` error result of its own, so that one broken check hides nothing."""
     start = time.monotonic()
     try:
-        outcomes = _outcomes(check, context, selected_ids)
+        outcomes = _outcomes(check, context, selected_ids, precondition)
         return [_complete(check, o, int((time.monotonic() - start) * 1000)) for o in outcomes]
     except Exception as exc:  # pylint: disable=broad-except
         return [_complete(check, _crash(check, context, exc), int((time.monotonic() - start) * 1000))]
@@ -91,14 +94,20 @@ def parallel_map(function, items):
     return out
 
 
-def run_checks(selected, context, skipped=(), concurrent=False):
+def run_checks(selected, context, skipped=(), concurrent=False, precondition=None):
     """Run the selection; `concurrent` runs the checks side by side (network probes, not SQL
-    over one shared connection), so that a host with every endpoint black-holed costs one timeout."""
+    over one shared connection), so that a host with every endpoint black-holed costs one timeout.
+    `precondition`, a PrecheckError, is what every check raises instead of running (the instance is
+    known to be silent): the check it names as its source reports it, the others are not run."""
     selected_ids = set(check.id for check in selected)
+    if precondition is not None and precondition.source not in selected_ids:
+        # Without its owner selected, each check reports the failure itself.
+        precondition = PrecheckError(precondition.cause, precondition.message, precondition.remediation,
+                                     details=precondition.details)
     if concurrent:
-        chunks = parallel_map(lambda check: _run_one(check, context, selected_ids), selected)
+        chunks = parallel_map(lambda check: _run_one(check, context, selected_ids, precondition), selected)
     else:
-        chunks = [_run_one(check, context, selected_ids) for check in selected]
+        chunks = [_run_one(check, context, selected_ids, precondition) for check in selected]
     results = [r for chunk in chunks for r in chunk]
     for check in skipped:
         results.append(_complete(check, R.skipped(context.target, "Skipped by configuration (skip list)."), 0))

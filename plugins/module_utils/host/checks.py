@@ -11,6 +11,7 @@ __metaclass__ = type
 import ipaddress
 import platform
 import re
+import threading
 
 from ansible_collections.cloudbackup.precheck.plugins.module_utils.core import probes
 from ansible_collections.cloudbackup.precheck.plugins.module_utils.core import results as R
@@ -267,3 +268,26 @@ def arch_64bit(ctx):
     binary = ctx.params["userspace_binary"]
     machine = platform.machine() if ctx.fs.live else None
     return judge_arch_64bit(machine, elf_bits(ctx.fs.resolve(binary)), binary, ctx.target)
+
+
+def probe_silent(endpoints, params):
+    """Start a TCP probe of the instances' endpoints (core.module's `probe_endpoints`), all at once
+    and beside the host checks, within the host's timeout; the function returned gives those that
+    did not answer (a TCP timeout: refused is an answer)."""
+    timeout = params["timeout"]
+    box = {}
+
+    def work():
+        outcomes = parallel_map(lambda text: probes.probe_tcp(*parse_endpoint(text, None, "probe_endpoints") + (timeout,)),
+                                endpoints)
+        box["silent"] = [text for text, outcome in zip(endpoints, outcomes)
+                         if not outcome["ok"] and outcome.get("step") == "tcp" and outcome["cause"] == "timeout"]
+
+    thread = threading.Thread(target=work)
+    thread.daemon = True
+    thread.start()
+
+    def silent():
+        thread.join(timeout + 1)
+        return box.get("silent", [])
+    return silent

@@ -142,12 +142,13 @@ def validate(params):
     if params.get("region") and not checks.REGION.match(params["region"]):
         problems.append("region: %r is not a region id (for example cn-hangzhou, ap-southeast-1)" % params["region"])
     for option, values in (("oss_endpoint", [params.get("oss_endpoint")] if params.get("oss_endpoint") else []),
-                           ("control_endpoints", params.get("control_endpoints") or [])):
+                           ("control_endpoints", params.get("control_endpoints") or []),
+                           ("probe_endpoints", params.get("probe_endpoints") or [])):
         for value in values:
             try:
                 host, port = checks.parse_endpoint(value, None, option)
-                if option == "control_endpoints" and port is None:
-                    problems.append("control_endpoints: %r has no port (valid form: host:port)" % value)
+                if option in ("control_endpoints", "probe_endpoints") and port is None:
+                    problems.append("%s: %r has no port (valid form: host:port)" % (option, value))
             except ValueError as exc:
                 problems.append(str(exc))
     for address in params.get("control_route_addresses") or []:
@@ -165,4 +166,4 @@ def host_context(params):
 
 ENGINE = Engine("host", OPTIONS, host_context, validate=validate, concurrent=True,
                 items=(checks, os_support, services, paths, files, disks, network, boot, guest), title="Host",
-                description=DESCRIPTION, examples=EXAMPLES, notes=NOTES)
+                description=DESCRIPTION, examples=EXAMPLES, notes=NOTES, endpoint_prober=checks.probe_silent)

@@ -95,4 +95,5 @@ def mysql_context(params):
 
 ENGINE = Engine("mysql", mysql_conn.CONNECTION_ARGS, mysql_context, validate=validate, items=(checks,),
                 title="MySQL and MariaDB", description=DESCRIPTION, examples=EXAMPLES, requirements=REQUIREMENTS,
-                notes=NOTES, instances="mysql_instances")
+                notes=NOTES, instances="mysql_instances",
+                endpoint=dict(host="login_host", port="login_port", without=("login_unix_socket", "config_file")))

@@ -85,4 +85,4 @@ def validate(params):
 
 ENGINE = Engine("oracle", oracle_conn.CONNECTION_ARGS, OracleContext, validate=validate, items=(checks,), title="Oracle",
                 description=DESCRIPTION, examples=EXAMPLES, requirements=REQUIREMENTS, notes=NOTES,
-                instances="oracle_instances")
+                instances="oracle_instances", endpoint=dict(host="login_host", port="login_port", without=("dsn",)))

@@ -82,6 +82,10 @@ PEER_OPTIONS = dict(
         "Its named instance, looked up through the SQL Server Browser (UDP 1434).",)),
 )
 
+# How an instance's fixed TCP endpoint is found in its options (core.endpoints.endpoint_of): a named
+# instance without a port is looked up through the SQL Server Browser instead.
+ENDPOINT = dict(host="login_host", port="login_port", default_port=1433, needs_port=("instance_name",))
+
 # Several items read it: sqlserver.restore_target and sqlserver.tde_certificate.
 RESTORE_TARGET_OPTION = dict(
     restore_target=dict(type="bool", default=False, description=(

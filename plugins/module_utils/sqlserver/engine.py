@@ -146,4 +146,5 @@ ROLE_ARGS = dict(peer_instances=(
 
 ENGINE = Engine("sqlserver", OPTIONS, sqlserver_context, validate=validate, items=ITEMS, title="SQL Server",
                 description=DESCRIPTION, examples=EXAMPLES, requirements=REQUIREMENTS, notes=NOTES,
-                instances="sqlserver_instances", role_args=ROLE_ARGS)
+                instances="sqlserver_instances", role_args=ROLE_ARGS,
+                endpoint=common.ENDPOINT)

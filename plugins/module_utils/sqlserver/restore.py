@@ -19,11 +19,12 @@ import json
 import re
 
 from ansible_collections.cloudbackup.precheck.plugins.module_utils.core import results as R
+from ansible_collections.cloudbackup.precheck.plugins.module_utils.core.endpoints import endpoint_of
 from ansible_collections.cloudbackup.precheck.plugins.module_utils.sqlserver import connection as sqlserver_conn
 from ansible_collections.cloudbackup.precheck.plugins.module_utils.core.registry import register
 from ansible_collections.cloudbackup.precheck.plugins.module_utils.core.runner import parallel_map
 from ansible_collections.cloudbackup.precheck.plugins.module_utils.sqlserver.common import (
-    PEER_OPTIONS, V2008, VIEW_ANY_DATABASE, rows_by_id, can_see_definitions, database_check, database_files, as_int,
+    ENDPOINT, PEER_OPTIONS, V2008, VIEW_ANY_DATABASE, rows_by_id, can_see_definitions, database_check, database_files, as_int,
     login_of, lower_keys, major_version, num, plural,
     summary_check, as_text, who_fix, normalize_thumbprint, read_rows, sql_string, state_permission, unreadable)
 from ansible_collections.cloudbackup.precheck.plugins.module_utils.sqlserver.connection import quote_name
@@ -394,13 +395,20 @@ def judge_instances(probes, host):
     return results
 
 
-def probe_instance(entry, timeout):
-    """TCP (after a SQL Server Browser lookup for a named instance) and a TDS pre-login, no login."""
+def probe_instance(entry, timeout, silent=()):
+    """TCP (after a SQL Server Browser lookup for a named instance) and a TDS pre-login, no login.
+    An endpoint in `silent` did not answer TCP in the host's earlier probe: it is not waited for again."""
     settings = sqlserver_conn.resolve_settings({
         "login_host": entry.get("login_host") or "localhost", "login_port": entry.get("login_port"),
         "instance_name": entry.get("instance_name"), "encrypt": False, "connect_timeout": timeout,
         "label": entry.get("name")})
-    found = sqlserver_conn.diagnose(settings, timeout)
+    endpoint = endpoint_of(dict(entry, login_host=entry.get("login_host") or "localhost"), ENDPOINT)
+    if endpoint in silent:
+        found = {"cause": "timeout", "reason": "timeout",
+                 "detail": "%s did not answer TCP when this host probed its engines' endpoints earlier in this run"
+                           % endpoint}
+    else:
+        found = sqlserver_conn.diagnose(settings, timeout)
     result = {"label": settings["label"], "name": entry.get("name"), "instance_name": entry.get("instance_name"),
               "login_port": entry.get("login_port"), "self": bool(entry.get("self"))}
     # `tls` here means the server answered the pre-login and requires encryption: it is up.
@@ -614,5 +622,6 @@ def instances_healthy(ctx):
           "instance_name": params.get("instance_name"), "self": True}
     entries = [me] + [dict(peer) for peer in params.get("peer_instances") or []]
     timeout = float(params.get("connect_timeout") or 10.0)
-    probes = parallel_map(lambda entry: probe_instance(entry, timeout), entries)
+    silent = set(params.get("unanswered_endpoints") or [])
+    probes = parallel_map(lambda entry: probe_instance(entry, timeout, silent), entries)
     return judge_instances(probes, params.get("login_host") or "localhost")

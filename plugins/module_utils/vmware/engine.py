@@ -122,4 +122,4 @@ def vmware_context(params):
 ENGINE = Engine("vmware", OPTIONS, vmware_context, validate=validate,
                 items=(access, snapshots, devices, settings, restore),
                 title="VMware vCenter", description=DESCRIPTION, examples=EXAMPLES, requirements=REQUIREMENTS,
-                notes=NOTES, instances="vmware_vcenters")
+                notes=NOTES, instances="vmware_vcenters", endpoint=dict(host="hostname", port="port"))

@@ -17,7 +17,9 @@ from harness import ROOT, VENV_BIN, fact_play, local_inventory, run_playbook
 from host_engine import needs_root
 from linux_root import KERNEL, ROOT_UUID, LinuxRoot, ubuntu_vm
 
-NO_ROUTES = {"cloudbackup_precheck_control_route_addresses": []}
+# No route probes; and no object-storage endpoint either, so these hosts are judged on their Linux
+# items alone (the role would otherwise block them as not evaluated).
+NO_ROUTES = {"cloudbackup_precheck_control_route_addresses": [], "cloudbackup_precheck_not_evaluated_blocks": False}
 SECRET = "Sup3r-Secret!x"
 
 

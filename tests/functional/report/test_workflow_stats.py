@@ -69,6 +69,6 @@ def test_the_role_says_once_that_no_report_file_is_written_without_the_callback(
     run = run_playbook(tmp_path, inventory, env={"ANSIBLE_CONFIG": str(config)})
     assert run.rc == 0, run
     assert run.output().count(CALLBACK_OFF_WARNING) == 1, run
-    assert "CLOUDBACKUP_PRECHECK_REPORT_DIR is set (%s)" % run.report_dir in run.stdout
+    assert "CLOUDBACKUP_PRECHECK_REPORT_DIR is set (%s)" % run.report_dir in run.output()
     assert not run.report_dir.exists()
     assert "cloudbackup.precheck report" not in run.stdout

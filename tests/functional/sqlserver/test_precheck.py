@@ -82,6 +82,7 @@ def fleet(tmp_path_factory):
                             "cloudbackup_precheck_sqlserver_instances": [
                                 instance("winsql", servers["delegated"], delegate_to="sql_runner",
                                          checks=["connection", "database_state"], databases_exclude=["msdb"])]},
+            # Only a delegate: nothing of its own is checked, so the gate blocks it as not evaluated.
             "sql_runner": dict(LOCAL),
         }}}
         facts = tmp_path / "facts"
@@ -269,7 +270,7 @@ def test_gate_report_and_junit_agree(fleet):
     run, _servers = fleet
     verdicts = dict((host, entry["verdict"]) for host, entry in run.report["hosts"].items())
     assert verdicts == {"sql_healthy": "ready", "sql_findings": "blocked", "sql_faults": "blocked",
-                        "sql_windows": "ready", "sql_runner": "ready"}, verdicts
+                        "sql_windows": "ready", "sql_runner": "not_evaluated"}, verdicts
     assert run.rc != 0
     assert "sql_findings is not ready for backup deployment" in run.stdout
     suites = dict((suite.get("name"), suite) for suite in run.junit.iter("testsuite"))

@@ -86,8 +86,9 @@ def test_modules_import_one_engine_and_the_wrapper():
 JUDGES_ON_THE_CONTROLLER = {"plugins/plugin_utils/windows_host.py": "host"}
 
 
-# What the controller shares with the modules: the result schema, and the one rule for masking a secret.
-CONTROLLER_SHARES = (("core", "results"), ("core", "secrets"))
+# What the controller shares with the modules: the result schema, the one rule for masking a secret, and
+# what an instance's endpoint is (the role probes them at once).
+CONTROLLER_SHARES = (("core", "results"), ("core", "secrets"), ("core", "endpoints"))
 
 
 def test_controller_code_takes_only_the_result_schema_and_the_masking_rule_from_module_utils():
