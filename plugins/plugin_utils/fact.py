@@ -38,8 +38,7 @@ def module_runs(registered):
         if not isinstance(entry, dict):
             continue
         if "results" in entry and isinstance(entry["results"], list):
-            for run in module_runs(entry["results"]):
-                yield run
+            yield from module_runs(entry["results"])
         elif isinstance(entry.get("check_results"), list):
             yield entry
 
