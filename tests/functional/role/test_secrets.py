@@ -13,6 +13,7 @@ connection means the awkward password arrived intact.
 
 import contextlib
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -33,7 +34,7 @@ from vcsim import Vcsim
 pytest.importorskip("hdbcli")
 from hana_server import HanaServer  # noqa: E402  (needs hdbcli's presence checked first)
 
-STANDIN = ROOT + "/tests/support/oracle_standin"
+STANDIN = os.path.join(ROOT, "tests", "support", "oracle_standin")
 
 # Quotes, braces, `;`, `=`, a leading space, non-ASCII, and a `{{` a plain-text password must not
 # have templated.
