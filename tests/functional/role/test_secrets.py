@@ -24,15 +24,13 @@ import pytest
 import yaml
 
 import hana_tree
+from hana_server import HanaServer
 from harness import ROOT, VENV_BIN, fact_play, run_playbook
 from mariadb import MariaDBServer
 from oss_server import OssServer
 from sqlserver_scenarios import scenario as tds_scenario
 from tds_server import TdsServer
 from vcsim import Vcsim
-
-pytest.importorskip("hdbcli")
-from hana_server import HanaServer  # noqa: E402  (needs hdbcli's presence checked first)
 
 STANDIN = os.path.join(ROOT, "tests", "support", "oracle_standin")
 
