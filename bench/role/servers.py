@@ -24,7 +24,7 @@ sys.path.insert(0, SUPPORT)
 
 import endpoints  # noqa: E402 (tests/support is on the path only from here)
 
-SCENARIOS = os.path.join(ROOT, "tests", "functional", "scenarios", "sqlserver")
+SCENARIOS = os.path.join(ROOT, "tests", "functional", "sqlserver", "scenarios")
 USER = "backup_check"
 PASSWORD = "Bench-pw-5e1d"
 

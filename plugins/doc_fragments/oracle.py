@@ -33,7 +33,7 @@ options:
   service_name:
     description:
       - The database service to connect to (a PDB is reached by its service name). Results name the database C(login_host:login_port/service_name),
-        after O(label) where given. Mutually exclusive with O(sid) and O(dsn).
+        after the instance's label where one is given. Mutually exclusive with O(sid) and O(dsn).
     type: str
   sid:
     description:

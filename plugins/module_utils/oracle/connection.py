@@ -58,7 +58,7 @@ CONNECTION_ARGS = dict(
     )),
     service_name=dict(type="str", description=(
         "The database service to connect to (a PDB is reached by its service name). Results name the database "
-        "C(login_host:login_port/service_name), after O(label) where given. Mutually exclusive with O(sid) and O(dsn).",
+        "C(login_host:login_port/service_name), after the instance's label where one is given. Mutually exclusive with O(sid) and O(dsn).",
     )),
     sid=dict(type="str", description=(
         "The instance SID to connect to, for databases that register no service. Mutually exclusive with "

@@ -4,6 +4,7 @@ its own; an instance whose endpoint stayed silent is an error of cause timeout a
 
 import endpoints
 from harness import local_inventory, run_playbook
+from module_run import run_module
 
 # Long enough that the three timeouts of waiting for each silent instance in turn stand out of the
 # noise of a loaded machine.
@@ -81,7 +82,6 @@ def test_a_delegated_instance_is_not_judged_by_this_host_probe(tmp_path):
 
 
 def test_instances_healthy_does_not_wait_again_for_a_peer_that_was_silent():
-    from test_host_precheck import run_module
     seconds = 15
     with endpoints.BlackHole() as hole:
         peer = "127.0.0.1:%d" % hole.port

@@ -138,11 +138,13 @@ def test_root_resolves_links_inside_the_root_only(tmp_path):
 
 def test_commands_are_bounded_and_their_children_killed(tmp_path):
     fs = Root("/", 0.5)
+    # A duration of its own, so that no other process on the machine matches the pgrep.
+    sleep = "sleep %d.%d" % (30, os.getpid())
     started = time.monotonic()
     with pytest.raises(PrecheckError) as err:
-        fs.run(["sh", "-c", "sleep 30 & sleep 30; wait"])
+        fs.run(["sh", "-c", "%s & %s; wait" % (sleep, sleep)])
     assert err.value.cause == "timeout" and time.monotonic() - started < 4
-    assert subprocess.run(["pgrep", "-f", "sleep 30"], capture_output=True, check=False).returncode == 1
+    assert subprocess.run(["pgrep", "-f", sleep], capture_output=True, check=False).returncode == 1
 
 
 def test_a_file_the_precheck_cannot_read_is_a_permission_error(tmp_path, monkeypatch):
