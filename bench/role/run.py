@@ -106,10 +106,15 @@ class Bench:
         timeout = self.config["timeout"]
         healthy = plays.inventory(1, endpoint, instances=lambda index: [pool[0].instance("sql")],
                                   cloudbackup_precheck_timeout=timeout)
-        with servers.black_holes() as (silent_oss, silent_controls):
-            holed = plays.silent_inventory(endpoint, silent_oss, silent_controls, tds["silent"].instance("silent"), timeout)
+        with servers.black_holes() as (oss, controls, sql_port):
+            holed = plays.silent_inventory(endpoint, oss, controls, pool[0].instance("holed", login_port=sql_port), timeout)
             self.compare("black-holed host against healthy host (ratio: extra time / timeout of %g s)" % timeout,
                          runner(role_tree, role, healthy), runner(role_tree, role, holed, allowed=(2,)),
+                         self.config["hole_pairs"], ratio=lambda a, b: (b - a) / timeout)
+        with servers.silent_listeners() as (oss, controls):
+            silent = plays.silent_inventory(endpoint, oss, controls, tds["silent"].instance("silent"), timeout)
+            self.compare("silent server: accepts TCP, never answers (ratio: extra time / timeout of %g s)" % timeout,
+                         runner(role_tree, role, healthy), runner(role_tree, role, silent, allowed=(2,)),
                          self.config["hole_pairs"], ratio=lambda a, b: (b - a) / timeout)
 
         zips = payload.build(self.playbooks, role_tree, plays.inventory(1, endpoint), modules, self.work)
