@@ -149,11 +149,14 @@ def main(argv=None):
     parser.add_argument("--quick", action="store_true", help="the smallest configuration, one pair each")
     parser.add_argument("--pairs", type=int, help="pairs per comparison instead of the configured counts")
     parser.add_argument("--hosts", type=int, nargs="+", help="fleet sizes instead of the configured ones")
+    parser.add_argument("--databases", type=int, nargs="+", help="database counts instead of the configured ones")
     parser.add_argument("--keep", action="store_true", help="keep the working directory (playbooks, reports)")
     args = parser.parse_args(argv)
     config = dict(QUICK if args.quick else FULL)
     if args.hosts:
         config["hosts"] = tuple(args.hosts)
+    if args.databases:
+        config["databases"] = tuple(args.databases)
     # A terminated run still stops its servers and removes its directory.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(1))
     started = time.monotonic()
