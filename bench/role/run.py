@@ -106,10 +106,15 @@ class Bench:
         timeout = self.config["timeout"]
         healthy = plays.inventory(1, endpoint, instances=lambda index: [pool[0].instance("sql")],
                                   cloudbackup_precheck_timeout=timeout)
-        with servers.black_holes() as (silent_oss, silent_controls):
-            holed = plays.silent_inventory(endpoint, silent_oss, silent_controls, tds["silent"].instance("silent"), timeout)
+        with servers.black_holes() as (oss, controls, sql_port):
+            holed = plays.silent_inventory(endpoint, oss, controls, pool[0].instance("holed", login_port=sql_port), timeout)
             self.compare("black-holed host against healthy host (ratio: extra time / timeout of %g s)" % timeout,
                          runner(role_tree, role, healthy), runner(role_tree, role, holed, allowed=(2,)),
+                         self.config["hole_pairs"], ratio=lambda a, b: (b - a) / timeout)
+        with servers.silent_listeners() as (oss, controls):
+            silent = plays.silent_inventory(endpoint, oss, controls, tds["silent"].instance("silent"), timeout)
+            self.compare("silent server: accepts TCP, never answers (ratio: extra time / timeout of %g s)" % timeout,
+                         runner(role_tree, role, healthy), runner(role_tree, role, silent, allowed=(2,)),
                          self.config["hole_pairs"], ratio=lambda a, b: (b - a) / timeout)
 
         zips = payload.build(self.playbooks, role_tree, plays.inventory(1, endpoint), modules, self.work)
@@ -144,11 +149,14 @@ def main(argv=None):
     parser.add_argument("--quick", action="store_true", help="the smallest configuration, one pair each")
     parser.add_argument("--pairs", type=int, help="pairs per comparison instead of the configured counts")
     parser.add_argument("--hosts", type=int, nargs="+", help="fleet sizes instead of the configured ones")
+    parser.add_argument("--databases", type=int, nargs="+", help="database counts instead of the configured ones")
     parser.add_argument("--keep", action="store_true", help="keep the working directory (playbooks, reports)")
     args = parser.parse_args(argv)
     config = dict(QUICK if args.quick else FULL)
     if args.hosts:
         config["hosts"] = tuple(args.hosts)
+    if args.databases:
+        config["databases"] = tuple(args.databases)
     # A terminated run still stops its servers and removes its directory.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(1))
     started = time.monotonic()

@@ -47,7 +47,7 @@ class Endpoint:
 
 
 def scenario(name, databases=None):
-    """A scenario of tests/functional/scenarios/sqlserver with the benchmark's login; with
+    """A scenario of tests/functional/sqlserver/scenarios with the benchmark's login; with
     `databases`, the healthy instance grown to that many databases (master and user databases
     like Sales: FULL recovery, backed up, with a data and a log file each)."""
     with open(os.path.join(SCENARIOS, name + ".yml")) as handle:
@@ -154,7 +154,18 @@ def tds_servers(specs, directory):
 
 @contextlib.contextmanager
 def black_holes():
-    """Every endpoint of a host silent: a listener that accepts and says nothing (the OSS endpoint's
-    TLS handshake waits) and two ports whose SYNs are dropped (the control endpoints' connects wait)."""
-    with endpoints.SilentListener() as silent, endpoints.BlackHole() as first, endpoints.BlackHole() as second:
-        yield "127.0.0.1:%d" % silent.port, ["127.0.0.1:%d" % first.port, "127.0.0.1:%d" % second.port]
+    """A black-holed host's endpoints: the object-storage endpoint, two control endpoints and the SQL
+    Server port, each a port whose SYNs are dropped (no TCP answer at all, as behind a firewall that
+    drops)."""
+    with endpoints.BlackHole() as oss, endpoints.BlackHole() as first, endpoints.BlackHole() as second, \
+            endpoints.BlackHole() as sql:
+        yield "127.0.0.1:%d" % oss.port, ["127.0.0.1:%d" % first.port, "127.0.0.1:%d" % second.port], sql.port
+
+
+@contextlib.contextmanager
+def silent_listeners():
+    """A silent server's endpoints: listeners that accept TCP and never send a byte (the object-storage
+    endpoint's TLS handshake waits; a control endpoint's TCP connect succeeds). Its SQL Server is the
+    TDS server of scenario silent.yml, which accepts and never answers."""
+    with endpoints.SilentListener() as oss, endpoints.SilentListener() as first, endpoints.SilentListener() as second:
+        yield "127.0.0.1:%d" % oss.port, ["127.0.0.1:%d" % first.port, "127.0.0.1:%d" % second.port]

@@ -25,7 +25,8 @@ def expected_rows():
             "hand-written against role, host checks + 1 SQL Server, 2 hosts",
             "role against module alone, 1 host, 1 databases",
             "role against module alone, 1 host, 10 databases",
-            "black-holed host against healthy host (ratio: extra time / timeout of 1 s)"]
+            "black-holed host against healthy host (ratio: extra time / timeout of 1 s)",
+            "silent server: accepts TCP, never answers (ratio: extra time / timeout of 1 s)"]
     for module in engine_modules():
         rows += ["payload size, %s against ping" % module, "import time, %s against ping" % module]
     return rows
