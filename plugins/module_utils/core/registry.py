@@ -7,6 +7,8 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import sys
+
 from ansible_collections.cloudbackup.precheck.plugins.module_utils.core import results as R
 
 REGISTRY = {}
@@ -29,6 +31,15 @@ class PrecheckError(Exception):
         self.remediation = remediation
         self.source = source
         self.details = details or {}
+
+
+def missing_driver(driver, package, exc, source, where="on the host that runs the check"):
+    """The `driver_missing` error of an engine whose Python driver `package` could not be imported;
+    `driver` names it in the message ("The MySQL driver PyMySQL")."""
+    return PrecheckError(
+        "driver_missing",
+        "%s is not installed for the Python that runs the module (%s): %s." % (driver, sys.executable, exc),
+        "pip install %s (with the interpreter %s %s)." % (package, sys.executable, where), source=source)
 
 
 class SelectionError(ValueError):

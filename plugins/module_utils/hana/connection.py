@@ -15,12 +15,11 @@ __metaclass__ = type
 
 import atexit
 import re
-import sys
 import time
 
 from ansible_collections.cloudbackup.precheck.plugins.module_utils.core.bounded import Abandoned
 from ansible_collections.cloudbackup.precheck.plugins.module_utils.core.bounded import call as bounded_call
-from ansible_collections.cloudbackup.precheck.plugins.module_utils.core.registry import PrecheckError
+from ansible_collections.cloudbackup.precheck.plugins.module_utils.core.registry import PrecheckError, missing_driver
 
 CONNECTION_CHECK = "hana.connection"
 
@@ -95,12 +94,7 @@ def load_driver():
     try:
         from hdbcli import dbapi  # pylint: disable=import-outside-toplevel
     except ImportError as exc:
-        raise PrecheckError(
-            "driver_missing",
-            "SAP's HANA driver hdbcli is not installed for the Python that runs the module (%s): %s."
-            % (sys.executable, exc),
-            "pip install hdbcli (with the interpreter %s on the host that runs the check)." % sys.executable,
-            source=CONNECTION_CHECK)
+        raise missing_driver("SAP's HANA driver hdbcli", "hdbcli", exc, CONNECTION_CHECK)
     return dbapi
 
 

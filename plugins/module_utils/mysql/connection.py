@@ -22,7 +22,7 @@ import time
 
 from ansible_collections.cloudbackup.precheck.plugins.module_utils.core import probes
 from ansible_collections.cloudbackup.precheck.plugins.module_utils.core.context import instance_target
-from ansible_collections.cloudbackup.precheck.plugins.module_utils.core.registry import PrecheckError
+from ansible_collections.cloudbackup.precheck.plugins.module_utils.core.registry import PrecheckError, missing_driver
 
 CONNECTION_CHECK = "mysql.connection"
 
@@ -117,12 +117,7 @@ def load_driver():
     try:
         import pymysql  # pylint: disable=import-outside-toplevel
     except ImportError as exc:
-        raise PrecheckError(
-            "driver_missing",
-            "The MySQL driver PyMySQL is not installed for the Python that runs the module (%s): %s."
-            % (sys.executable, exc),
-            "pip install PyMySQL (with the interpreter %s on the host that runs the check)." % sys.executable,
-            source=CONNECTION_CHECK)
+        raise missing_driver("The MySQL driver PyMySQL", "PyMySQL", exc, CONNECTION_CHECK)
     return pymysql
 
 

@@ -20,6 +20,7 @@ from ansible_collections.cloudbackup.precheck.plugins.module_utils.core import r
 from ansible_collections.cloudbackup.precheck.plugins.module_utils.core.registry import register
 from ansible_collections.cloudbackup.precheck.plugins.module_utils.sqlserver.common import (
     BACKUP_TYPES, V2008, VIEW_ANY_DATABASE, add_role_member_statement, can_see_definitions, database_check,
+    database_names,
     database_files, as_int, login_of, lower_keys, major_version, num, plural, summary_check, as_text, who_fix,
     read_rows, sql_string, state_permission, unreadable)
 from ansible_collections.cloudbackup.precheck.plugins.module_utils.sqlserver.connection import quote_name
@@ -289,9 +290,7 @@ def judge_full_backup_base(databases, recovery, files, backup_types, label, can_
     planned = [t for t in BACKUP_TYPES if t in (backup_types or BACKUP_TYPES)]
     results = []
     for database in databases:
-        name = database["name"]
-        target = label + "/" + name
-        quoted = quote_name(name)
+        name, quoted, target = database_names(database, label)
         model = database.get("recovery_model_desc")
         details = {"database": name, "database_id": database.get("database_id"), "recovery_model": model,
                    "backup_types": planned}
@@ -397,9 +396,7 @@ def judge_log_space(databases, usage, files, warn, fail, label, major=None):
     used >= warn%, warns. log_reuse_wait_desc is reported. `major`: the release, for the hint."""
     results = []
     for database in databases:
-        name = database["name"]
-        target = label + "/" + name
-        quoted = quote_name(name)
+        name, quoted, target = database_names(database, label)
         reuse = database.get("log_reuse_wait_desc")
         details = {"database": name, "database_id": database.get("database_id"), "log_reuse_wait_desc": reuse,
                    "warn_percent": warn, "fail_percent": fail}

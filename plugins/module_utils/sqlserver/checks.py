@@ -16,7 +16,7 @@ __metaclass__ = type
 from ansible_collections.cloudbackup.precheck.plugins.module_utils.core import results as R
 from ansible_collections.cloudbackup.precheck.plugins.module_utils.core.registry import register
 from ansible_collections.cloudbackup.precheck.plugins.module_utils.sqlserver.common import (
-    BACKUP_TYPES, selection_results, visibility_result)
+    BACKUP_TYPES, database_names, selection_results, visibility_result)
 from ansible_collections.cloudbackup.precheck.plugins.module_utils.sqlserver.connection import quote_name
 
 OLDEST_SUPPORTED_MAJOR = 10
@@ -87,9 +87,7 @@ def judge_recovery_model(databases, backup_types, label, all_databases=None):
     by_id = dict((d.get("database_id"), d) for d in (all_databases or databases))
     results = []
     for database in databases:
-        name = database["name"]
-        target = "%s/%s" % (label, name)
-        quoted = quote_name(name)
+        name, quoted, target = database_names(database, label)
         model = database.get("recovery_model_desc")
         details = {"database": name, "database_id": database.get("database_id"), "recovery_model": model,
                    "backup_types": planned}
@@ -192,9 +190,7 @@ def judge_database_state(databases, label, roles=None, role_notes=None, all_data
     by_id = dict((d.get("database_id"), d) for d in (all_databases or databases))
     results = []
     for database in databases:
-        name = database["name"]
-        target = "%s/%s" % (label, name)
-        quoted = quote_name(name)
+        name, quoted, target = database_names(database, label)
         state = database.get("state_desc")
         role = roles.get(database.get("database_id"), {})
         mirroring, hadr = role.get("mirroring"), role.get("hadr")

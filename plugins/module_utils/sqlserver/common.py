@@ -34,6 +34,12 @@ def names_text(names, limit=20):
     return shown + (" and %d more" % (len(names) - limit) if len(names) > limit else "")
 
 
+def database_names(database, label):
+    """A sys.databases row's name, its quoted form for messages and SQL hints, and its result target."""
+    name = database["name"]
+    return name, quote_name(name), "%s/%s" % (label, name)
+
+
 def selection_results(selection, label, what, report_unmatched=False):
     """Instance-level results about the selection itself: what was left out, and an empty selection."""
     results = []

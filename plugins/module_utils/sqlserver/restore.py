@@ -25,6 +25,7 @@ from ansible_collections.cloudbackup.precheck.plugins.module_utils.core.registry
 from ansible_collections.cloudbackup.precheck.plugins.module_utils.core.runner import parallel_map
 from ansible_collections.cloudbackup.precheck.plugins.module_utils.sqlserver.common import (
     ENDPOINT, PEER_OPTIONS, V2008, VIEW_ANY_DATABASE, rows_by_id, can_see_definitions, database_check, database_files, as_int,
+    database_names,
     login_of, lower_keys, major_version, num, plural,
     summary_check, as_text, who_fix, normalize_thumbprint, read_rows, sql_string, state_permission, unreadable)
 from ansible_collections.cloudbackup.precheck.plugins.module_utils.sqlserver.connection import quote_name
@@ -73,9 +74,7 @@ def judge_tde(databases, keys, certificates, label, can_see_certificates=True, b
     asymmetric = set(normalize_thumbprint(k.get("thumbprint")) for k in asymmetric_keys or [])
     results = []
     for database in databases:
-        name = database["name"]
-        quoted = quote_name(name)
-        target = label + "/" + name
+        name, quoted, target = database_names(database, label)
         key = (keys or {}).get(database.get("database_id"))
         if not key:
             if database.get("is_encrypted"):
@@ -218,9 +217,7 @@ def judge_file_path_length(databases, files, limit, warn_percent, label, can_see
     threshold = int(limit * warn_percent / 100.0)
     results = []
     for database in databases:
-        name = database["name"]
-        quoted = quote_name(name)
-        target = label + "/" + name
+        name, quoted, target = database_names(database, label)
         rows = (files or {}).get(database.get("database_id")) or []
         details = {"database": name, "limit_bytes": limit, "warn_from_bytes": threshold}
         if database.get("source_database_id") is not None:

@@ -17,14 +17,13 @@ __metaclass__ = type
 
 import socket
 import ssl
-import sys
 import time
 import xml.etree.ElementTree as ET
 
 from ansible_collections.cloudbackup.precheck.plugins.module_utils.core import probes
 from ansible_collections.cloudbackup.precheck.plugins.module_utils.core.bounded import Abandoned
 from ansible_collections.cloudbackup.precheck.plugins.module_utils.core.bounded import call as bounded_call
-from ansible_collections.cloudbackup.precheck.plugins.module_utils.core.registry import PrecheckError
+from ansible_collections.cloudbackup.precheck.plugins.module_utils.core.registry import PrecheckError, missing_driver
 
 try:  # Python 3; the module never runs on Python 2, but sanity imports it there
     import http.client as http_client
@@ -75,12 +74,8 @@ def load_driver():
     try:
         from pyVmomi import SoapAdapter, VmomiSupport, vim, vmodl  # pylint: disable=import-outside-toplevel
     except ImportError as exc:
-        raise PrecheckError(
-            "driver_missing",
-            "The vSphere driver pyvmomi is not installed for the Python that runs the module (%s): %s."
-            % (sys.executable, exc),
-            "pip install pyvmomi (with the interpreter %s on the host that runs the check, usually the backup "
-            "gateway)." % sys.executable, source=CONNECTION_CHECK)
+        raise missing_driver("The vSphere driver pyvmomi", "pyvmomi", exc, CONNECTION_CHECK,
+                             where="on the host that runs the check, usually the backup gateway")
     return {"SoapAdapter": SoapAdapter, "VmomiSupport": VmomiSupport, "vim": vim, "vmodl": vmodl}
 
 
